@@ -1,0 +1,68 @@
+"""Counting and timing every upstream request.
+
+A tool call wants to know "how many ServiceTitan requests did I make, and how long did they take".
+``UpstreamMeter.measure()`` opens a recording scope bound to the current task context (contextvars),
+so concurrent tool calls each see only their own requests, and nested scopes all see the inner calls.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class UpstreamCall:
+    method: str
+    path: str
+    status: int | None
+    duration_ms: float
+
+
+@dataclass(slots=True)
+class UpstreamRecording:
+    """The upstream calls made while one ``measure()`` scope was open."""
+
+    calls: list[UpstreamCall] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return len(self.calls)
+
+    @property
+    def total_ms(self) -> float:
+        return sum(call.duration_ms for call in self.calls)
+
+    def count_path(self, fragment: str) -> int:
+        return sum(1 for call in self.calls if fragment in call.path)
+
+
+_active: ContextVar[tuple[UpstreamRecording, ...]] = ContextVar("st_upstream_recordings", default=())
+
+
+class UpstreamMeter:
+    """Process-wide totals plus per-scope recordings of upstream requests."""
+
+    def __init__(self) -> None:
+        self.total_requests = 0
+
+    @contextlib.contextmanager
+    def measure(self) -> Iterator[UpstreamRecording]:
+        recording = UpstreamRecording()
+        token = _active.set((*_active.get(), recording))
+        try:
+            yield recording
+        finally:
+            _active.reset(token)
+
+    def record(self, call: UpstreamCall) -> None:
+        self.total_requests += 1
+        for recording in _active.get():
+            recording.calls.append(call)
+
+    @staticmethod
+    def clock() -> float:
+        return time.perf_counter()

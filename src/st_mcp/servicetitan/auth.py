@@ -1,70 +1,95 @@
 """Client-credentials tokens: fetched once, shared by every concurrent call, refreshed before expiry.
 
-authlib performs the OAuth 2.0 exchange. What it does not do is single-flight the *first* fetch or a
-refresh forced by a 401, so many concurrent tool calls at start-up would each hit the (throttled)
-token endpoint. ``TokenSource`` puts one lock around both.
+authlib supplies the OAuth 2.0 pieces (the token request body, ``client_secret_post`` client
+authentication, ``OAuth2Token`` expiry arithmetic). Its ready-made httpx client is not used: since
+authlib 1.9 it binds to ``httpx2`` whenever that is installed (the MCP SDK installs it), while this
+client, its ASGI sandbox transport and respx all speak ``httpx``. The exchange itself is one POST.
+
+``TokenSource`` single-flights the first fetch and any refresh (one lock), so many concurrent tool
+calls never stampede ServiceTitan's throttled token endpoint.
 """
 
 from __future__ import annotations
 
 import anyio
 import httpx
-from authlib.integrations.base_client.errors import OAuthError
-from authlib.integrations.httpx_client import AsyncOAuth2Client
+from authlib.oauth2.auth import ClientAuth, OAuth2Token
+from authlib.oauth2.rfc6749.parameters import prepare_token_request
 
-from st_mcp.servicetitan.errors import TokenError
+from st_mcp.servicetitan.errors import TokenError, UpstreamUnavailableError
 
 # ServiceTitan tokens live 900 s; refresh a minute early so no request carries a token about to die.
 REFRESH_LEEWAY_SECONDS = 60
 
 
 class TokenSource:
-    def __init__(self, oauth: AsyncOAuth2Client) -> None:
-        self._oauth = oauth
+    def __init__(self, http: httpx.AsyncClient, token_url: str, client_id: str, client_secret: str) -> None:
+        self._http = http
+        self._token_url = token_url
+        self._client_auth = ClientAuth(client_id, client_secret, "client_secret_post")
+        self._token: OAuth2Token | None = None
         self._lock = anyio.Lock()
         self.fetch_count = 0
 
-    def _fresh_token(self) -> str | None:
-        token = self._oauth.token
-        if token and not token.is_expired(leeway=REFRESH_LEEWAY_SECONDS):
-            return str(token["access_token"])
+    @property
+    def token(self) -> OAuth2Token | None:
+        return self._token
+
+    def _fresh(self) -> str | None:
+        if self._token is not None and not self._token.is_expired(leeway=REFRESH_LEEWAY_SECONDS):
+            return str(self._token["access_token"])
         return None
 
     async def access_token(self) -> str:
         """A valid access token, fetching one only if none is cached or it is about to expire."""
-        if (token := self._fresh_token()) is not None:
+        if (token := self._fresh()) is not None:
             return token
         async with self._lock:
-            if (token := self._fresh_token()) is not None:
+            if (token := self._fresh()) is not None:
                 return token
             return await self._fetch()
 
     async def replace_rejected(self, rejected: str) -> str:
         """After a 401: fetch a new token unless another caller already replaced the rejected one."""
         async with self._lock:
-            current = self._oauth.token
-            if current and current.get("access_token") != rejected and self._fresh_token():
-                return str(current["access_token"])
+            current = self._fresh()
+            if current is not None and current != rejected:
+                return current
             return await self._fetch()
 
-    def expire(self) -> None:
-        """Forget the cached token (tests, and operators rotating credentials)."""
-        self._oauth.token = None
+    def forget(self) -> None:
+        """Drop the cached token (credential rotation, tests)."""
+        self._token = None
 
     async def _fetch(self) -> str:
         self.fetch_count += 1
+        body = prepare_token_request("client_credentials")
+        headers = {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"}
+        _, headers, body = self._client_auth.prepare("POST", self._token_url, headers, body)
         try:
-            token = await self._oauth.fetch_token(grant_type="client_credentials")
-        except OAuthError as exc:
-            # exc.error is the OAuth error code (e.g. invalid_client); never echo the request itself.
-            raise TokenError(
-                f"ServiceTitan's token endpoint refused the client credentials ({exc.error}); "
-                "check ST_CLIENT_ID and ST_CLIENT_SECRET for this environment"
-            ) from None
-        except httpx.HTTPStatusError as exc:
-            raise TokenError(
-                f"ServiceTitan's token endpoint failed with {exc.response.status_code}; try again shortly"
-            ) from None
-        except (ValueError, KeyError) as exc:
-            raise TokenError(f"ServiceTitan's token endpoint gave an unusable answer: {exc}") from None
-        return str(token["access_token"])
+            response = await self._http.post(self._token_url, content=body, headers=headers)
+        except httpx.TimeoutException:
+            raise UpstreamUnavailableError("POST /connect/token", "timed out") from None
+        except httpx.TransportError as exc:
+            raise UpstreamUnavailableError("POST /connect/token", type(exc).__name__) from None
+        self._token = _parse(response)
+        return str(self._token["access_token"])
+
+
+def _parse(response: httpx.Response) -> OAuth2Token:
+    try:
+        payload = response.json()
+    except ValueError:
+        payload = None
+    if not isinstance(payload, dict):
+        raise TokenError(f"ServiceTitan's token endpoint answered {response.status_code} without a token")
+    if "error" in payload or not response.is_success:
+        # The OAuth error code (e.g. invalid_client) is safe to show; the request never is.
+        code = payload.get("error", response.status_code)
+        raise TokenError(
+            f"ServiceTitan's token endpoint refused the client credentials ({code}); "
+            "check ST_CLIENT_ID and ST_CLIENT_SECRET for this environment"
+        )
+    if "access_token" not in payload:
+        raise TokenError("ServiceTitan's token endpoint answered without an access_token")
+    return OAuth2Token.from_dict(payload)

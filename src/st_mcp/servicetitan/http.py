@@ -10,12 +10,12 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
-from authlib.integrations.httpx_client import AsyncOAuth2Client
 
-from st_mcp.servicetitan.auth import REFRESH_LEEWAY_SECONDS, TokenSource
+from st_mcp.servicetitan.auth import TokenSource
 from st_mcp.servicetitan.environments import Endpoints
 from st_mcp.servicetitan.errors import (
     AuthenticationError,
@@ -77,21 +77,15 @@ class ServiceTitanHttp:
         self._app_key = app_key
         self._retry_policy = retry_policy or RetryPolicy()
         self._limiter = tenant_limiter(requests_per_second)
-        self._oauth = AsyncOAuth2Client(
-            client_id=client_id,
-            client_secret=client_secret,
-            token_endpoint=endpoints.auth_url,
-            token_endpoint_auth_method="client_secret_post",
-            grant_type="client_credentials",
-            leeway=REFRESH_LEEWAY_SECONDS,
+        self._client = httpx.AsyncClient(
             transport=MeteredTransport(transport or httpx.AsyncHTTPTransport(), self.meter),
             timeout=timeout_seconds,
             trust_env=False,
         )
-        self.tokens = TokenSource(self._oauth)
+        self.tokens = TokenSource(self._client, endpoints.auth_url, client_id, client_secret)
 
     async def aclose(self) -> None:
-        await self._oauth.aclose()
+        await self._client.aclose()
 
     def tenant_path(self, module: str, path: str) -> str:
         return f"/{module}/v2/tenant/{self.tenant_id}/{path.lstrip('/')}"
@@ -146,9 +140,7 @@ class ServiceTitanHttp:
         headers = {"ST-App-Key": self._app_key, "Authorization": f"Bearer {token}"}
         async with self._limiter:
             try:
-                return await self._oauth.request(
-                    method, url, params=query, json=body, headers=headers, withhold_token=True
-                )
+                return await self._client.request(method, url, params=query, json=body, headers=headers)
             except httpx.TimeoutException:
                 raise UpstreamUnavailableError(operation, "timed out") from None
             except httpx.TransportError as exc:
@@ -198,4 +190,9 @@ def _retry_after_seconds(response: httpx.Response) -> float | None:
     try:
         return max(0.0, float(value))
     except ValueError:
+        pass
+    try:  # the HTTP-date form
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
         return None
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())

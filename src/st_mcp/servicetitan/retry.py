@@ -35,7 +35,9 @@ def _is_retryable(exc: BaseException, repeatable: bool) -> bool:
 
 
 def retrying(policy: RetryPolicy, *, repeatable: bool) -> AsyncRetrying:
-    backoff = wait_exponential_jitter(initial=policy.initial_backoff, max=policy.max_backoff)
+    backoff = wait_exponential_jitter(
+        multiplier=policy.initial_backoff, max=policy.max_backoff, jitter=policy.initial_backoff
+    )
 
     def wait(state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None

@@ -1,0 +1,187 @@
+"""Settings: environment variables first, then an optional TOML file (``ST_MCP_CONFIG`` / ``--config``).
+
+Environment names are flat and documented (``ST_TENANT_ID``, ``ST_MCP_DATABASE_URL``, …); inside the
+program they live in small nested models. A wrong or missing value stops start-up with one line that
+names the variable, never a traceback, and never the value of a secret.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, SecretStr, ValidationError, model_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+Environment = Literal["production", "integration", "sandbox"]
+
+# Environment variable -> where it lands in Settings.
+ENV_VARS: dict[str, tuple[str, ...]] = {
+    "ST_TENANT_ID": ("servicetitan", "tenant_id"),
+    "ST_CLIENT_ID": ("servicetitan", "client_id"),
+    "ST_CLIENT_SECRET": ("servicetitan", "client_secret"),
+    "ST_APP_KEY": ("servicetitan", "app_key"),
+    "ST_ENVIRONMENT": ("servicetitan", "environment"),
+    "ST_API_BASE_URL": ("servicetitan", "api_base_url"),
+    "ST_AUTH_URL": ("servicetitan", "auth_url"),
+    "ST_REQUESTS_PER_SECOND": ("servicetitan", "requests_per_second"),
+    "ST_MCP_DATABASE_URL": ("database_url",),
+}
+_SETTING_NAMES = {path: name for name, path in ENV_VARS.items()}
+CREDENTIAL_VARS = ("ST_TENANT_ID", "ST_CLIENT_ID", "ST_CLIENT_SECRET", "ST_APP_KEY")
+
+# What the embedded sandbox accepts when no credentials are configured.
+SANDBOX_CLIENT_ID = "sandbox-client"
+SANDBOX_CLIENT_SECRET = "sandbox-secret"  # a public demo value
+SANDBOX_APP_KEY = "sandbox-app-key"
+
+
+class ConfigError(Exception):
+    """A setting is missing or wrong; the message is one line naming it."""
+
+
+class ServiceTitanSettings(BaseModel):
+    model_config = {"extra": "forbid"}
+
+    tenant_id: int | None = Field(default=None, gt=0)
+    client_id: str | None = None
+    client_secret: SecretStr | None = None
+    app_key: SecretStr | None = None
+    environment: Environment | None = None
+    api_base_url: str | None = Field(default=None, pattern=r"^https?://")
+    auth_url: str | None = Field(default=None, pattern=r"^https?://")
+    requests_per_second: float = Field(default=60.0, gt=0, le=1000)
+    timeout_seconds: float = Field(default=30.0, gt=0)
+
+    @model_validator(mode="after")
+    def _resolve_environment(self) -> ServiceTitanSettings:
+        given = {
+            "ST_TENANT_ID": self.tenant_id,
+            "ST_CLIENT_ID": self.client_id,
+            "ST_CLIENT_SECRET": self.client_secret,
+            "ST_APP_KEY": self.app_key,
+        }
+        missing = [name for name, value in given.items() if value in (None, "")]
+        if self.environment is None:
+            if len(missing) == len(given):
+                self.environment = "sandbox"
+            elif missing:
+                raise ValueError(
+                    f"{missing[0]} is missing: set all of {', '.join(CREDENTIAL_VARS)} "
+                    "(or none of them to use the embedded sandbox tenant)"
+                )
+            else:
+                self.environment = "production"
+        elif self.environment != "sandbox" and missing:
+            raise ValueError(f"{missing[0]} is required when ST_ENVIRONMENT={self.environment}")
+        return self
+
+    @property
+    def is_sandbox(self) -> bool:
+        return self.environment == "sandbox"
+
+    @property
+    def uses_embedded_sandbox(self) -> bool:
+        """Sandbox with no base URL: served in-process instead of over the network."""
+        return self.is_sandbox and self.api_base_url is None
+
+    def credentials(self) -> tuple[int, str, str, str]:
+        """(tenant, client id, client secret, app key), with the sandbox defaults filled in."""
+        from st_mcp.sandbox import SANDBOX_TENANT_ID
+
+        return (
+            self.tenant_id or SANDBOX_TENANT_ID,
+            self.client_id or SANDBOX_CLIENT_ID,
+            self.client_secret.get_secret_value() if self.client_secret else SANDBOX_CLIENT_SECRET,
+            self.app_key.get_secret_value() if self.app_key else SANDBOX_APP_KEY,
+        )
+
+
+class _FlatEnvironment(PydanticBaseSettingsSource):
+    """Reads the documented flat variable names into the nested settings shape."""
+
+    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
+        super().__init__(settings_cls)
+        self._environ = environ
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # unused: __call__ builds the whole mapping at once
+
+    def __call__(self) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for name, path in ENV_VARS.items():
+            raw = self._environ.get(name, "").strip()
+            if not raw:
+                continue
+            target = values
+            for part in path[:-1]:
+                target = target.setdefault(part, {})
+            target[path[-1]] = raw
+        return values
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(extra="forbid")
+
+    servicetitan: ServiceTitanSettings = Field(default_factory=ServiceTitanSettings)
+    database_url: str | None = None
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, _FlatEnvironment(settings_cls, _ENVIRON)]
+        if _CONFIG_FILE is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=_CONFIG_FILE, deep_merge=True))
+        return tuple(sources)
+
+
+# pydantic-settings builds sources from class-level hooks; load_settings sets these for one call.
+_ENVIRON: Mapping[str, str] = os.environ
+_CONFIG_FILE: Path | None = None
+
+
+def load_settings(
+    config_file: str | Path | None = None, environ: Mapping[str, str] | None = None
+) -> Settings:
+    """Read and check every setting, or raise ``ConfigError`` with one line naming the culprit."""
+    global _ENVIRON, _CONFIG_FILE
+    environ = os.environ if environ is None else environ
+    path = config_file or environ.get("ST_MCP_CONFIG") or None
+    if path is not None and not Path(path).is_file():
+        raise ConfigError(f"ST_MCP_CONFIG: no such file {path}")
+    _ENVIRON, _CONFIG_FILE = environ, Path(path) if path else None
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise ConfigError(_one_line(exc)) from None
+    except ValueError as exc:  # malformed TOML
+        raise ConfigError(f"{path}: {exc}") from None
+    finally:
+        _ENVIRON, _CONFIG_FILE = os.environ, None
+
+
+def _one_line(exc: ValidationError) -> str:
+    error = exc.errors(include_url=False)[0]
+    loc = tuple(str(part) for part in error["loc"])
+    message = error["msg"].removeprefix("Value error, ")
+    name = _SETTING_NAMES.get(loc)
+    if name is None:
+        # Model-level checks (missing credentials) already name the variable in their message.
+        return message if loc in {(), ("servicetitan",)} else f"{'.'.join(loc)}: {message}"
+    if loc[-1] in {"client_secret", "app_key"} or not isinstance(error.get("input"), str):
+        return f"{name}: {message}"
+    return f"{name}: {message} (got {error['input']!r})"

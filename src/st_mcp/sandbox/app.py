@@ -1,0 +1,55 @@
+"""``create_sandbox_app``: the Starlette app that serves the token endpoint and the v2 operations over
+one seeded tenant (``app.state.sandbox``)."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from .auth import TOKEN_PATH, Gate, TokenIssuer
+from .clock import SandboxClock
+from .config import SandboxConfig
+from .middleware import SandboxMiddleware
+from .problems import problem_response
+from .ratelimit import SlidingWindowLimiter
+from .routes import ENDPOINTS
+from .routing import guarded
+from .scopes import ALL_SCOPES, OPERATION_SCOPES
+from .seed import seed_tenant
+
+
+def create_sandbox_app(config: SandboxConfig | None = None) -> Starlette:
+    config = config or SandboxConfig()
+    clock = config.clock or SandboxClock()
+    tenant = seed_tenant(config.seed, clock, config.tenant_id)
+    scopes = ALL_SCOPES if config.granted_scopes is None else frozenset(config.granted_scopes)
+    tenant.issuer = TokenIssuer(clock, config.tenant_id, scopes, config.client_id, config.client_secret)
+    tenant.rate_limiter = SlidingWindowLimiter(config.rate_limit_per_second)
+    gate = Gate(tenant.issuer, tenant.rate_limiter, config.tenant_id, config.app_key)
+
+    routes: list[Route] = [Route(TOKEN_PATH, tenant.issuer.token_endpoint, methods=["POST"])]
+    for endpoint in ENDPOINTS:
+        scope = OPERATION_SCOPES.get((endpoint.method, endpoint.path))
+        if scope is None:  # fail fast: a route without a scope would be served unchecked
+            raise RuntimeError(f"no scope declared for {endpoint.method} {endpoint.path}")
+        routes.append(guarded(endpoint, scope, tenant, gate))
+
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(SandboxMiddleware, tenant=tenant, latency_seconds=config.latency_seconds)],
+        exception_handlers={HTTPException: _http_problem},
+    )
+    app.state.sandbox = tenant
+    app.state.config = config
+    return app
+
+
+async def _http_problem(request: Request, exc: Exception) -> Response:
+    """Unknown paths and wrong methods answer ProblemDetails too, not Starlette's plain text."""
+    status = exc.status_code if isinstance(exc, HTTPException) else 500
+    headers = dict(exc.headers or {}) if isinstance(exc, HTTPException) else {}
+    return problem_response(status, headers=headers)

@@ -1,0 +1,47 @@
+"""The sandbox's notion of "now": real time by default, or a fixed instant that tests move by hand."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+
+def as_utc(dt: datetime) -> datetime:
+    """Aware UTC datetime; a naive value is taken to be UTC already (as ServiceTitan does)."""
+    if dt.tzinfo is None:
+        return dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC)
+
+
+class SandboxClock:
+    """Wall clock for everything the tenant records (JWT iat/exp, createdOn, capacity's "past" windows).
+
+    ``fixed=None`` follows real time; ``set`` pins it and ``advance`` moves it either way, so a test can
+    jump 901 seconds to expire a token without sleeping.
+    """
+
+    def __init__(self, fixed: datetime | None = None) -> None:
+        self._fixed: datetime | None = as_utc(fixed) if fixed is not None else None
+        self._offset = timedelta(0)
+
+    def now(self) -> datetime:
+        if self._fixed is not None:
+            return self._fixed
+        return datetime.now(UTC) + self._offset
+
+    def set(self, dt: datetime) -> None:
+        self._fixed = as_utc(dt)
+        self._offset = timedelta(0)
+
+    def advance(self, seconds: float) -> None:
+        if self._fixed is not None:
+            self._fixed += timedelta(seconds=seconds)
+        else:
+            self._offset += timedelta(seconds=seconds)
+
+    @property
+    def is_fixed(self) -> bool:
+        return self._fixed is not None
+
+    def __repr__(self) -> str:
+        mode = "fixed" if self.is_fixed else "real"
+        return f"SandboxClock({mode}, now={self.now().isoformat()})"

@@ -1,0 +1,12 @@
+"""Every ServiceTitan operation the sandbox serves, one module per API module."""
+
+from __future__ import annotations
+
+from ..routing import Endpoint
+from . import accounting, crm, dispatch, jpm, marketing, memberships, settings, tasks
+
+ENDPOINTS: list[Endpoint] = [
+    endpoint
+    for module in (crm, jpm, dispatch, settings, marketing, memberships, accounting, tasks)
+    for endpoint in module.router.endpoints
+]

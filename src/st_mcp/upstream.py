@@ -1,0 +1,47 @@
+"""Building the ServiceTitan client the settings describe, the embedded sandbox included."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import httpx
+from starlette.applications import Starlette
+
+from st_mcp.config import ServiceTitanSettings
+from st_mcp.sandbox import SandboxConfig, create_sandbox_app
+from st_mcp.servicetitan import ServiceTitanClient, UpstreamMeter, endpoints_for
+
+
+@dataclass(slots=True)
+class Upstream:
+    client: ServiceTitanClient
+    # The in-process sandbox app when the settings chose it (the demo and tests look inside it).
+    sandbox_app: Starlette | None = None
+
+
+def connect_servicetitan(
+    settings: ServiceTitanSettings,
+    *,
+    sandbox_config: SandboxConfig | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+    meter: UpstreamMeter | None = None,
+) -> Upstream:
+    """A client for the configured tenant; with no credentials, one wired to an in-process sandbox."""
+    tenant_id, client_id, client_secret, app_key = settings.credentials()
+    assert settings.environment is not None  # resolved by ServiceTitanSettings validation
+    sandbox_app: Starlette | None = None
+    if settings.uses_embedded_sandbox and transport is None:
+        sandbox_app = create_sandbox_app(sandbox_config or SandboxConfig(tenant_id=tenant_id))
+        transport = httpx.ASGITransport(app=sandbox_app)
+    client = ServiceTitanClient(
+        tenant_id=tenant_id,
+        client_id=client_id,
+        client_secret=client_secret,
+        app_key=app_key,
+        endpoints=endpoints_for(settings.environment, settings.api_base_url, settings.auth_url),
+        transport=transport,
+        meter=meter,
+        requests_per_second=settings.requests_per_second,
+        timeout_seconds=settings.timeout_seconds,
+    )
+    return Upstream(client, sandbox_app)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Sequence
 
@@ -26,7 +27,15 @@ def _announce(settings: Settings) -> None:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="st-mcp", description=__doc__)
     parser.add_argument("--config", help="TOML settings file (default: $ST_MCP_CONFIG)")
+    # `st-mcp` alone serves stdio, so a Claude Desktop entry is just {"command": "st-mcp"}.
+    parser.set_defaults(transport="stdio", host="127.0.0.1", port=8000, stateless=False)
     commands = parser.add_subparsers(dest="command")
+
+    serve = commands.add_parser("serve", help="serve MCP (default when no command is given: stdio)")
+    serve.add_argument("--transport", choices=["stdio", "sse", "http"], default="stdio")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--stateless", action="store_true", help="streamable HTTP without sessions (replicas)")
 
     commands.add_parser("demo", help="run the scripted demo against the embedded sandbox tenant")
 
@@ -52,6 +61,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"st-mcp: configuration error: {exc}", file=sys.stderr)
         return 2
     _announce(settings)
+    if args.command in (None, "serve"):
+        from st_mcp.server import create_server
+        from st_mcp.server.transports import run
+
+        _quiet_http_logs()
+        run(create_server(settings), args.transport, host=args.host, port=args.port, stateless=args.stateless)
+        return 0
     if args.command == "demo":
         from st_mcp.demo import run_demo
 
@@ -62,6 +78,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return anyio.run(run_check, settings)
     _parser().print_help(sys.stderr)
     return 2
+
+
+def _quiet_http_logs() -> None:
+    # httpx logs every request at INFO; tool-level lines from st_mcp are what an operator wants.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 def _serve_sandbox(args: argparse.Namespace) -> int:

@@ -105,6 +105,56 @@ class ServiceTitanSettings(BaseModel):
         )
 
 
+DEFAULT_JOB_TYPE_ALIASES = {
+    "no heat": "Heating Repair",
+    "furnace": "Heating Repair",
+    "heater not working": "Heating Repair",
+    "no ac": "No Cool / AC Repair",
+    "no cool": "No Cool / AC Repair",
+    "ac not cooling": "No Cool / AC Repair",
+    "tune up": "HVAC Maintenance",
+    "clogged drain": "Drain Cleaning",
+    "slow drain": "Drain Cleaning",
+    "no hot water": "Water Heater Repair",
+    "leak": "Leak Repair",
+    "outlet not working": "Electrical Troubleshooting",
+    "breaker keeps tripping": "Electrical Troubleshooting",
+    "garage door stuck": "Garage Door Repair",
+    "burst pipe": "Emergency Plumbing",
+}
+
+
+class BookingSettings(BaseModel):
+    """How the agent books: attribution, job-type vocabulary, service area, slot rules."""
+
+    model_config = {"extra": "forbid"}
+
+    business_timezone: str = "America/Denver"
+    campaign: str = "Virtual Agent"  # campaign (name or id) for AI-booked jobs without a lead campaign
+    tag_type: str = "AI Booked"  # tag type (name or id) that marks AI-booked jobs
+    cancel_reason: str = "Customer canceled"  # job cancel reason used by cancel_job
+    job_types: list[str] | None = None  # allowlist of bookable job types (names); None = all active
+    job_type_aliases: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_JOB_TYPE_ALIASES))
+    service_area_zips: list[str] | None = None  # None = the ZIPs of ServiceTitan's active zones
+    slot_ttl_minutes: int = Field(default=120, gt=0)  # how long an offered slot_id stays bookable
+    search_days: int = Field(default=7, gt=0, le=14)
+    min_lead_minutes: int = Field(default=30, ge=0)  # windows starting sooner are not offered
+    # The app-scoped key under which booked jobs carry their idempotency key (reconciliation).
+    application_guid: str = "5b0f3c2e-7a61-4d8e-9f14-2c6b8d0e1a37"
+
+
+class EscalationSettings(BaseModel):
+    """Where escalations land in ServiceTitan so a dispatcher sees them without this server."""
+
+    model_config = {"extra": "forbid"}
+
+    task_type: str = "Escalation"
+    task_source: str = "Virtual Agent"
+    reported_by: str = "Virtual Agent"  # employee name the task is reported by
+    assign_to: str | None = None  # employee name; None = the first active employee not reporting
+    follow_up_minutes: int = Field(default=15, gt=0)  # lead follow-up date for escalated leads
+
+
 class _FlatEnvironment(PydanticBaseSettingsSource):
     """Reads the documented flat variable names into the nested settings shape."""
 
@@ -133,6 +183,8 @@ class Settings(BaseSettings):
 
     servicetitan: ServiceTitanSettings = Field(default_factory=ServiceTitanSettings)
     database_url: str | None = None
+    booking: BookingSettings = Field(default_factory=BookingSettings)
+    escalation: EscalationSettings = Field(default_factory=EscalationSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -71,9 +71,16 @@ class CrmApi(ResourceGroup):
     async def create_customer_contact(self, customer_id: int, body: ContactInput) -> Contact:
         return await self._write("POST", f"customers/{customer_id}/contacts", body, Contact)
 
-    async def list_contacts_of_customers(self, customer_ids: Sequence[int]) -> Page[Contact]:
+    async def list_contacts_of_customers(
+        self,
+        customer_ids: Sequence[int] | None = None,
+        *,
+        modified_on_or_after: datetime | None = None,
+        page_size: int = 500,
+    ) -> Page[Contact]:
         """Contacts of many customers in one request (``GET /customers/contacts?customerIds=``)."""
-        return await self._list("customers/contacts", Contact, {"customerIds": customer_ids}, page_size=500)
+        params = {"customerIds": customer_ids or None, "modifiedOnOrAfter": modified_on_or_after}
+        return await self._list("customers/contacts", Contact, params, page_size=page_size)
 
     async def create_customer_note(self, customer_id: int, body: NoteInput) -> Note:
         return await self._write("POST", f"customers/{customer_id}/notes", body, Note)

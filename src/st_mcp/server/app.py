@@ -1,0 +1,44 @@
+"""``create_server``: the one factory that turns settings into an MCP server."""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+from collections.abc import AsyncIterator
+
+from mcp.server.mcpserver import MCPServer
+
+from st_mcp import __version__
+from st_mcp.config import Settings
+from st_mcp.server.context import AppContext, open_app_context
+from st_mcp.server.guard import guarded
+from st_mcp.server.tools import agent  # noqa: F401 - importing registers the agent toolset
+from st_mcp.server.tools.registry import TOOLS
+from st_mcp.upstream import Upstream
+
+INSTRUCTIONS = """\
+You are connected to a home-service contractor's ServiceTitan account through st-mcp.
+Look the caller up first (lookup_customer), offer only windows returned by get_available_slots,
+book with book_job using the slot_id unchanged, and escalate_to_dispatcher when the caller asks for
+a person, is upset, or reports an emergency. Never invent prices or availability."""
+
+
+def create_server(settings: Settings, *, upstream: Upstream | None = None) -> MCPServer:
+    """Build the server; the lifespan opens ServiceTitan and the store when a client connects."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_server: MCPServer) -> AsyncIterator[AppContext]:
+        async with open_app_context(settings, upstream) as app:
+            yield app
+
+    server = MCPServer("st-mcp", version=__version__, instructions=INSTRUCTIONS, lifespan=lifespan)
+    for spec in TOOLS:
+        server.add_tool(
+            guarded(spec.fn),
+            name=spec.name,
+            title=spec.title,
+            description=inspect.cleandoc(spec.fn.__doc__ or ""),
+            annotations=spec.annotations,
+            structured_output=True,
+        )
+    return server

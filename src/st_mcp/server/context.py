@@ -1,0 +1,94 @@
+"""Everything a tool call may use, built once per server by the lifespan."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from st_mcp.config import Settings
+from st_mcp.services.availability import Availability
+from st_mcp.services.booking import Booking
+from st_mcp.services.catalog import Catalog
+from st_mcp.services.customers import Customers
+from st_mcp.services.escalation import Escalations
+from st_mcp.services.reference import ReferenceData
+from st_mcp.services.slots import SlotSigner
+from st_mcp.servicetitan import ServiceTitanClient
+from st_mcp.store import Store
+from st_mcp.store.secrets import shared_secret
+from st_mcp.upstream import Upstream, connect_servicetitan
+
+
+@dataclass(frozen=True, slots=True)
+class CallRecord:
+    """What one tool call did upstream (kept for the audit log and for tests)."""
+
+    tool: str
+    outcome: str
+    upstream_requests: int
+    duration_ms: float
+
+
+@dataclass(slots=True)
+class AppContext:
+    settings: Settings
+    upstream: Upstream
+    store: Store
+    reference: ReferenceData
+    catalog: Catalog
+    availability: Availability
+    customers: Customers
+    booking: Booking
+    escalations: Escalations
+    clock: Callable[[], datetime]
+    principal: str
+    calls: list[CallRecord] = field(default_factory=list)
+
+    @property
+    def st(self) -> ServiceTitanClient:
+        return self.upstream.client
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@contextlib.asynccontextmanager
+async def open_app_context(settings: Settings, upstream: Upstream | None = None) -> AsyncIterator[AppContext]:
+    """Open the store and the ServiceTitan client, wire the services, close both afterwards."""
+    owned = upstream is None
+    upstream = upstream or connect_servicetitan(settings.servicetitan)
+    store = await Store.open(settings.database_url)
+    try:
+        st = upstream.client
+        sandbox = upstream.sandbox_app.state.sandbox if upstream.sandbox_app is not None else None
+        # On the embedded sandbox the server shares its clock, so "now" agrees with capacity.
+        clock = sandbox.now if sandbox is not None else utc_now
+        reference = ReferenceData(st)
+        catalog = Catalog(reference, settings.booking)
+        signer = SlotSigner(await shared_secret(store.engine, "slot-signing"))
+        availability = Availability(st, catalog, signer, settings.booking)
+        customers = Customers(st, reference, catalog, availability)
+        booking = Booking(
+            st, store, reference, catalog, customers, availability, signer, settings.booking, clock
+        )
+        escalations = Escalations(st, store, reference, settings.escalation, clock)
+        yield AppContext(
+            settings=settings,
+            upstream=upstream,
+            store=store,
+            reference=reference,
+            catalog=catalog,
+            availability=availability,
+            customers=customers,
+            booking=booking,
+            escalations=escalations,
+            clock=clock,
+            principal="local",
+        )
+    finally:
+        await store.close()
+        if owned:
+            await upstream.client.aclose()

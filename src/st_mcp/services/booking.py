@@ -1,0 +1,441 @@
+"""Booking, rescheduling, cancelling and reading jobs — with the guarantees of DESIGN §9.
+
+- No double booking: the window is re-checked against ServiceTitan capacity (never a cache) while a
+  database lease on that window is held, so two agents racing for the last slot get one job.
+- Idempotent: a record keyed by ``idempotency_key`` (default: interaction + slot) is written before
+  ServiceTitan is asked and completed after. A replay returns the stored job. A record left pending by
+  a crash is reconciled by finding the job through the ``externalData`` key it was created with.
+- Nothing half-written: a refused or failed create removes its pending record.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from datetime import datetime
+
+from pydantic import BaseModel
+
+from st_mcp.config import BookingSettings
+from st_mcp.services.availability import Availability
+from st_mcp.services.catalog import Catalog
+from st_mcp.services.customers import Customers
+from st_mcp.services.errors import NotFound, Refused, UserInputError
+from st_mcp.services.reference import ReferenceData
+from st_mcp.services.slots import SlotClaim, SlotSigner
+from st_mcp.servicetitan import ApiError, NotFoundError, ServiceTitanClient, UpstreamUnavailableError
+from st_mcp.servicetitan.models.common import ExternalDataEntry, ExternalDataInput
+from st_mcp.servicetitan.models.dispatch import AppointmentAssignment
+from st_mcp.servicetitan.models.jpm import (
+    AppointmentInput,
+    CancelJobRequest,
+    CreateJobRequest,
+    Job,
+    RescheduleAppointmentRequest,
+)
+from st_mcp.store import BookingRecord, Store
+from st_mcp.store.leases import lease
+
+EXTERNAL_KEY = "st-mcp-booking"
+Priority = str
+
+STATUS_WORDS = {
+    "Scheduled": "Scheduled — a technician will arrive within the window",
+    "Dispatched": "On the way — the technician has been dispatched",
+    "InProgress": "In progress — the technician is working on it",
+    "Working": "In progress — the technician is working on it",
+    "Hold": "On hold — the office will call to reschedule",
+    "Completed": "Completed",
+    "Canceled": "Canceled",
+}
+
+
+class BookingResult(BaseModel):
+    job_id: int
+    job_number: str
+    appointment_id: int
+    status: str
+    label: str
+    start_utc: datetime
+    end_utc: datetime
+    start_local: datetime
+    end_local: datetime
+    customer_id: int
+    location_id: int
+    job_type_id: int
+    business_unit_id: int
+    campaign_id: int
+    idempotency_key: str
+    replayed: bool
+    note: str
+
+
+class RescheduleResult(BaseModel):
+    job_id: int
+    job_number: str
+    appointment_id: int
+    label: str
+    start_utc: datetime
+    end_utc: datetime
+    previous_label: str
+
+
+class CancelResult(BaseModel):
+    job_id: int
+    job_number: str
+    status: str
+    reason: str
+
+
+class JobStatusResult(BaseModel):
+    job_id: int
+    job_number: str
+    status: str
+    status_text: str
+    job_type: str
+    customer_id: int
+    location_id: int
+    label: str | None = None
+    start_utc: datetime | None = None
+    end_utc: datetime | None = None
+    technicians: list[str]
+    tracking_url: str | None = None
+
+
+class Booking:
+    def __init__(
+        self,
+        st: ServiceTitanClient,
+        store: Store,
+        reference: ReferenceData,
+        catalog: Catalog,
+        customers: Customers,
+        availability: Availability,
+        signer: SlotSigner,
+        settings: BookingSettings,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._st = st
+        self._store = store
+        self._reference = reference
+        self._catalog = catalog
+        self._customers = customers
+        self._availability = availability
+        self._signer = signer
+        self._settings = settings
+        self._now = clock
+
+    # ------------------------------------------------------------------ book
+    async def book(
+        self,
+        *,
+        customer_id: int,
+        location_id: int,
+        slot_id: str,
+        summary: str,
+        priority: Priority | None = None,
+        interaction_id: str | None = None,
+        lead_id: int | None = None,
+        idempotency_key: str | None = None,
+        principal: str | None = None,
+    ) -> BookingResult:
+        if not summary or not summary.strip():
+            raise UserInputError("'summary' is required: say in a sentence what the customer needs.")
+        claim = self._signer.verify(slot_id, now=self._now())
+        key = _booking_key(idempotency_key, interaction_id, slot_id, customer_id, location_id)
+        fingerprint = _fingerprint(customer_id, location_id, claim)
+
+        stored = await self._store.bookings.get(key)
+        if stored is not None and stored.status == "booked":
+            return self._replay(stored, fingerprint)
+
+        customer, location = await self._customers.customer_and_location(customer_id, location_id)
+        if customer.doNotService:
+            raise Refused(
+                f"{customer.name} is marked do-not-service in ServiceTitan, so the agent cannot book. "
+                "escalate_to_dispatcher with reason skill_handling."
+            )
+        await self._catalog.require_in_area(location.address.zip)
+        job_type = await self._catalog.job_type(claim.job_type_id)
+        campaign_id = await self._campaign_for(lead_id)
+        tag_ids = await self._ai_tag_ids()
+
+        async with lease(
+            self._store.engine, f"window:{claim.business_unit_id}:{int(claim.start.timestamp())}"
+        ):
+            stored = await self._store.bookings.get(key)
+            if stored is not None:
+                if stored.status == "booked":
+                    return self._replay(stored, fingerprint)
+                job = await self._find_created(key)  # a previous attempt may have reached ServiceTitan
+                if job is not None:
+                    return await self._finish(key, job, claim, replayed=True)
+                await self._store.bookings.abandon(key)
+            if not await self._availability.window_has_room(claim):
+                raise await self._window_taken(claim, location.address.zip, location_id)
+            record = BookingRecord(
+                idempotency_key=key,
+                status="pending",
+                request_fingerprint=fingerprint,
+                customer_id=customer_id,
+                location_id=location_id,
+                job_type_id=claim.job_type_id,
+                business_unit_id=claim.business_unit_id,
+                window_start=claim.start,
+                window_end=claim.end,
+                interaction_id=interaction_id,
+                job_id=None,
+                job_number=None,
+                appointment_id=None,
+            )
+            if not await self._store.bookings.start(record, principal):
+                raise UserInputError("This booking is already being made; call book_job again in a moment.")
+            request = CreateJobRequest(
+                customerId=customer_id,
+                locationId=location_id,
+                businessUnitId=claim.business_unit_id,
+                jobTypeId=claim.job_type_id,
+                priority=priority or job_type.priority or "Normal",
+                campaignId=campaign_id,
+                appointments=[
+                    AppointmentInput(
+                        start=claim.start,
+                        end=claim.end,
+                        arrivalWindowStart=claim.start,
+                        arrivalWindowEnd=claim.end,
+                    )
+                ],
+                summary=summary.strip(),
+                tagTypeIds=tag_ids or None,
+                leadId=lead_id,
+                externalData=ExternalDataInput(
+                    applicationGuid=self._settings.application_guid,
+                    externalData=[ExternalDataEntry(key=EXTERNAL_KEY, value=key)],
+                ),
+            )
+            try:
+                job = await self._st.jpm.create_job(request)
+            except UpstreamUnavailableError:
+                # The job may or may not exist; the pending record lets a retry reconcile.
+                raise UserInputError(
+                    "ServiceTitan did not confirm the booking in time. Call book_job again with the same "
+                    f"idempotency_key ({key}); it will not create a second job."
+                ) from None
+            except ApiError:
+                await self._store.bookings.abandon(key)
+                raise
+            self._availability.forget_capacity()
+            return await self._finish(key, job, claim, replayed=False)
+
+    async def _finish(self, key: str, job: Job, claim: SlotClaim, *, replayed: bool) -> BookingResult:
+        await self._store.bookings.complete(
+            key, job_id=job.id, job_number=job.jobNumber, appointment_id=job.firstAppointmentId
+        )
+        stored = await self._store.bookings.get(key)
+        assert stored is not None
+        return self._result(stored, job.campaignId, replayed=replayed)
+
+    def _replay(self, stored: BookingRecord, fingerprint: str) -> BookingResult:
+        if stored.request_fingerprint != fingerprint:
+            raise UserInputError(
+                f"idempotency_key '{stored.idempotency_key}' was already used for a different booking "
+                f"(job {stored.job_number}). Use a new key for a new booking."
+            )
+        return self._result(stored, None, replayed=True)
+
+    def _result(self, stored: BookingRecord, campaign_id: int | None, *, replayed: bool) -> BookingResult:
+        zone = self._availability.zone
+        assert (
+            stored.job_id is not None and stored.job_number is not None and stored.appointment_id is not None
+        )
+        label = self._availability.label(stored.window_start, stored.window_end)
+        return BookingResult(
+            job_id=stored.job_id,
+            job_number=stored.job_number,
+            appointment_id=stored.appointment_id,
+            status="Scheduled",
+            label=label,
+            start_utc=stored.window_start,
+            end_utc=stored.window_end,
+            start_local=stored.window_start.astimezone(zone),
+            end_local=stored.window_end.astimezone(zone),
+            customer_id=stored.customer_id,
+            location_id=stored.location_id,
+            job_type_id=stored.job_type_id,
+            business_unit_id=stored.business_unit_id,
+            campaign_id=campaign_id or 0,
+            idempotency_key=stored.idempotency_key,
+            replayed=replayed,
+            note=(
+                f"Already booked earlier: job {stored.job_number}, {label}. Nothing new was created."
+                if replayed
+                else f"Booked job {stored.job_number} for {label}. Confirm the window with the customer."
+            ),
+        )
+
+    async def _find_created(self, key: str) -> Job | None:
+        found = await self._st.jpm.list_jobs(
+            external_data_application_guid=self._settings.application_guid,
+            external_data_key=EXTERNAL_KEY,
+            external_data_values=[key],
+            page_size=5,
+        )
+        return found.data[0] if found.data else None
+
+    async def _window_taken(self, claim: SlotClaim, zip_code: str, location_id: int) -> Refused:
+        job_type = await self._catalog.job_type(claim.job_type_id)
+        offer = await self._availability.offer(job_type, zip_code, location_id=location_id, now=self._now())
+        others = "; ".join(
+            f"{s.label} (slot_id {s.slot_id})" for s in offer.slots if s.start_utc != claim.start
+        )
+        label = self._availability.label(claim.start, claim.end)
+        alternatives = f" Open instead: {others}." if others else " No other windows are open this week."
+        return Refused(
+            f"No room left in {label} — it was just taken.{alternatives} "
+            "Offer these, or call get_available_slots again.",
+            details={"alternatives": [s.model_dump(mode="json") for s in offer.slots]},
+        )
+
+    async def _campaign_for(self, lead_id: int | None) -> int:
+        if lead_id is not None:
+            try:
+                return (await self._st.crm.get_lead(lead_id)).campaignId
+            except NotFoundError:
+                raise NotFound(
+                    f"No ServiceTitan lead with id {lead_id}. Leave lead_id out or check it."
+                ) from None
+        campaign = await self._reference.campaign(self._settings.campaign)
+        if campaign is None:
+            raise RuntimeError(f"configured booking campaign '{self._settings.campaign}' does not exist")
+        return campaign.id
+
+    async def _ai_tag_ids(self) -> list[int]:
+        tag = await self._reference.tag_type(self._settings.tag_type)
+        return [tag.id] if tag else []
+
+    # ------------------------------------------------------------- reschedule
+    async def reschedule(self, *, job_id: int, slot_id: str) -> RescheduleResult:
+        claim = self._signer.verify(slot_id, now=self._now())
+        job = await self._job(job_id)
+        if job.jobStatus != "Scheduled":
+            raise Refused(
+                f"Job {job.jobNumber} is {job.jobStatus}; only scheduled jobs can be moved. "
+                "escalate_to_dispatcher if the customer needs a change."
+            )
+        if claim.job_type_id != job.jobTypeId:
+            raise UserInputError(
+                "That slot was offered for a different job type. "
+                "Call get_available_slots with this job's type."
+            )
+        appointment = await self._st.jpm.get_appointment(job.firstAppointmentId)
+        previous = self._availability.label(appointment.start, appointment.end)
+        async with lease(
+            self._store.engine, f"window:{claim.business_unit_id}:{int(claim.start.timestamp())}"
+        ):
+            if not await self._availability.window_has_room(claim):
+                location = await self._st.crm.get_location(job.locationId)
+                raise await self._window_taken(claim, location.address.zip, job.locationId)
+            moved = await self._st.jpm.reschedule_appointment(
+                appointment.id,
+                RescheduleAppointmentRequest(
+                    start=claim.start,
+                    end=claim.end,
+                    arrivalWindowStart=claim.start,
+                    arrivalWindowEnd=claim.end,
+                ),
+            )
+            self._availability.forget_capacity()
+        return RescheduleResult(
+            job_id=job.id,
+            job_number=job.jobNumber,
+            appointment_id=moved.id,
+            label=self._availability.label(moved.start, moved.end),
+            start_utc=moved.start,
+            end_utc=moved.end,
+            previous_label=previous,
+        )
+
+    # ----------------------------------------------------------------- cancel
+    async def cancel(self, *, job_id: int, reason: str) -> CancelResult:
+        if not reason or not reason.strip():
+            raise UserInputError("'reason' is required: say why the customer is cancelling.")
+        job = await self._job(job_id)
+        if job.jobStatus in ("Canceled", "Completed"):
+            raise Refused(f"Job {job.jobNumber} is already {job.jobStatus}; nothing to cancel.")
+        reasons = await self._reference.cancel_reasons()
+        wanted = self._settings.cancel_reason.casefold()
+        chosen = next((r for r in reasons if r.name.casefold() == wanted), reasons[0] if reasons else None)
+        if chosen is None:
+            raise RuntimeError("ServiceTitan has no job cancel reasons configured")
+        await self._st.jpm.cancel_job(job.id, CancelJobRequest(reasonId=chosen.id, memo=reason.strip()))
+        self._availability.forget_capacity()
+        return CancelResult(job_id=job.id, job_number=job.jobNumber, status="Canceled", reason=reason.strip())
+
+    # ----------------------------------------------------------------- status
+    async def status(self, *, job_id: int | None, job_number: str | None) -> JobStatusResult:
+        if job_id is None and not job_number:
+            raise UserInputError("Give job_id or job_number.")
+        if job_id is not None:
+            job = await self._job(job_id)
+        else:
+            found = (await self._st.jpm.list_jobs(number=str(job_number).strip(), page_size=1)).data
+            if not found:
+                raise NotFound(f"No job numbered {job_number}. Check the number with the customer.")
+            job = found[0]
+        appointment = await self._st.jpm.get_appointment(job.lastAppointmentId)
+        assignments = (
+            await self._st.dispatch.list_appointment_assignments(appointment_ids=[appointment.id])
+        ).data
+        active: list[AppointmentAssignment] = [a for a in assignments if a.active]
+        tracking = None
+        if active and appointment.status in ("Dispatched", "Working"):
+            tracking = (
+                await self._st.dispatch.technician_tracking(active[0].technicianId, appointment.id)
+            ).technicianTrackingUrl
+        job_types = {t.id: t.name for t in await self._reference.job_types()}
+        status = (
+            appointment.status
+            if job.jobStatus in ("Scheduled", "Dispatched", "InProgress")
+            else job.jobStatus
+        )
+        return JobStatusResult(
+            job_id=job.id,
+            job_number=job.jobNumber,
+            status=job.jobStatus,
+            status_text=STATUS_WORDS.get(status, status),
+            job_type=job_types.get(job.jobTypeId, str(job.jobTypeId)),
+            customer_id=job.customerId,
+            location_id=job.locationId,
+            label=self._availability.label(appointment.start, appointment.end),
+            start_utc=appointment.start,
+            end_utc=appointment.end,
+            technicians=[a.technicianName for a in active],
+            tracking_url=tracking,
+        )
+
+    async def _job(self, job_id: int) -> Job:
+        try:
+            return await self._st.jpm.get_job(job_id)
+        except NotFoundError:
+            raise NotFound(
+                f"No job with id {job_id}. Use get_job_status with the job number instead."
+            ) from None
+
+
+def _booking_key(
+    given: str | None, interaction_id: str | None, slot_id: str, customer_id: int, location_id: int
+) -> str:
+    if given is not None:
+        if not given.strip() or len(given) > 200:
+            raise UserInputError("idempotency_key must be 1–200 characters.")
+        return given.strip()
+    slot = hashlib.sha256(slot_id.encode()).hexdigest()[:24]
+    scope = f"interaction:{interaction_id}" if interaction_id else f"customer:{customer_id}:{location_id}"
+    return f"{scope}:slot:{slot}"
+
+
+def _fingerprint(customer_id: int, location_id: int, claim: SlotClaim) -> str:
+    text = (
+        f"{customer_id}|{location_id}|{claim.job_type_id}|{claim.business_unit_id}|{claim.start.isoformat()}"
+    )
+    return hashlib.sha256(text.encode()).hexdigest()

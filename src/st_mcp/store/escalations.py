@@ -1,0 +1,36 @@
+"""Escalations: why the agent handed a conversation to a person, and where it shows in ServiceTitan."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from st_mcp.store.schema import escalations
+
+
+@dataclass(frozen=True, slots=True)
+class EscalationRecord:
+    id: str
+    interaction_id: str | None
+    lead_id: int | None
+    phone: str | None
+    reason: str
+    note: str
+    servicetitan_task_id: int | None
+    servicetitan_lead_follow_up: str | None
+    principal: str | None
+
+
+class EscalationRecords:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def add(self, record: EscalationRecord) -> datetime:
+        created = datetime.now(UTC)
+        values = {name: getattr(record, name) for name in EscalationRecord.__dataclass_fields__}
+        async with self._engine.begin() as conn:
+            await conn.execute(insert(escalations).values(**values, created_at=created))
+        return created

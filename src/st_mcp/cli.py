@@ -61,11 +61,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"st-mcp: configuration error: {exc}", file=sys.stderr)
         return 2
     _announce(settings)
+    _quiet_http_logs()
     if args.command in (None, "serve"):
         from st_mcp.server import create_server
         from st_mcp.server.transports import run
 
-        _quiet_http_logs()
         run(create_server(settings), args.transport, host=args.host, port=args.port, stateless=args.stateless)
         return 0
     if args.command == "demo":

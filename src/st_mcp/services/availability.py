@@ -103,9 +103,12 @@ class Availability:
         if end <= start:
             raise UserInputError("'latest' must be after 'earliest' (and in the future). Widen the range.")
         end = min(end, horizon)
-        # Ask from the top of the hour so nearby requests share one cached capacity answer.
+        # Ask on whole hours so nearby requests share one cached capacity answer; filter exactly after.
         ask_from = start.replace(minute=0, second=0, microsecond=0)
-        windows = await self._cached_capacity(ask_from, end, tuple(job_type.businessUnitIds), job_type.id)
+        ask_until = end.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+        windows = await self._cached_capacity(
+            ask_from, ask_until, tuple(job_type.businessUnitIds), job_type.id
+        )
         usable = [w for w in windows if w.startUtc >= start and w.endUtc <= end and open_technicians(w) > 0]
         chosen = _spread_across_days(usable, self.zone, max_slots)
         expires = now + timedelta(minutes=self._settings.slot_ttl_minutes)

@@ -14,11 +14,13 @@ import hashlib
 from collections.abc import Callable
 from datetime import datetime
 
+import anyio
 from pydantic import BaseModel
 
 from st_mcp.config import BookingSettings
 from st_mcp.services.availability import Availability
 from st_mcp.services.catalog import Catalog
+from st_mcp.services.concurrency import Later
 from st_mcp.services.customers import Customers
 from st_mcp.services.errors import NotFound, Refused, UserInputError
 from st_mcp.services.reference import ReferenceData
@@ -157,8 +159,10 @@ class Booking:
             )
         await self._catalog.require_in_area(location.address.zip)
         job_type = await self._catalog.job_type(claim.job_type_id)
-        campaign_id = await self._campaign_for(lead_id)
-        tag_ids = await self._ai_tag_ids()
+        async with anyio.create_task_group() as tg:
+            campaign = Later(tg, self._campaign_for(lead_id))
+            tags = Later(tg, self._ai_tag_ids())
+        campaign_id, tag_ids = campaign.value, tags.value
 
         async with lease(
             self._store.engine, f"window:{claim.business_unit_id}:{int(claim.start.timestamp())}"
@@ -382,17 +386,19 @@ class Booking:
             if not found:
                 raise NotFound(f"No job numbered {job_number}. Check the number with the customer.")
             job = found[0]
-        appointment = await self._st.jpm.get_appointment(job.lastAppointmentId)
-        assignments = (
-            await self._st.dispatch.list_appointment_assignments(appointment_ids=[appointment.id])
-        ).data
-        active: list[AppointmentAssignment] = [a for a in assignments if a.active]
+        async with anyio.create_task_group() as tg:
+            fetched = Later(tg, self._st.jpm.get_appointment(job.lastAppointmentId))
+            assignments = Later(tg, self._st.dispatch.list_appointment_assignments(job_id=job.id))
+            job_types = Later(tg, self._reference.job_types())
+        appointment = fetched.value
+        active: list[AppointmentAssignment] = [
+            a for a in assignments.value.data if a.active and a.appointmentId == appointment.id
+        ]
         tracking = None
         if active and appointment.status in ("Dispatched", "Working"):
-            tracking = (
-                await self._st.dispatch.technician_tracking(active[0].technicianId, appointment.id)
-            ).technicianTrackingUrl
-        job_types = {t.id: t.name for t in await self._reference.job_types()}
+            link = await self._st.dispatch.technician_tracking(active[0].technicianId, appointment.id)
+            tracking = link.technicianTrackingUrl
+        type_names = {t.id: t.name for t in job_types.value}
         status = (
             appointment.status
             if job.jobStatus in ("Scheduled", "Dispatched", "InProgress")
@@ -403,7 +409,7 @@ class Booking:
             job_number=job.jobNumber,
             status=job.jobStatus,
             status_text=STATUS_WORDS.get(status, status),
-            job_type=job_types.get(job.jobTypeId, str(job.jobTypeId)),
+            job_type=type_names.get(job.jobTypeId, str(job.jobTypeId)),
             customer_id=job.customerId,
             location_id=job.locationId,
             label=self._availability.label(appointment.start, appointment.end),

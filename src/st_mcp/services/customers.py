@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Awaitable
 from datetime import UTC, datetime
-from typing import Generic, TypeVar
+from typing import TypeVar
 
 import anyio
-import anyio.abc
 from pydantic import BaseModel
 
 from st_mcp.services.availability import Availability
 from st_mcp.services.catalog import Catalog
+from st_mcp.services.concurrency import Later
 from st_mcp.services.errors import NotFound, UserInputError
 from st_mcp.services.phones import national_digits, normalize_phone
 from st_mcp.services.reference import ReferenceData
@@ -29,17 +29,6 @@ from st_mcp.servicetitan.models.crm import (
 
 MAX_MATCHES = 5
 T = TypeVar("T")
-
-
-class _Later(Generic[T]):
-    """Starts an awaitable in a task group; ``value`` is ready once the group has exited."""
-
-    def __init__(self, tg: anyio.abc.TaskGroup, awaitable: Awaitable[T]) -> None:
-        self._awaitable = awaitable
-        tg.start_soon(self._run)
-
-    async def _run(self) -> None:
-        self.value: T = await self._awaitable
 
 
 class LocationInfo(BaseModel):
@@ -207,10 +196,10 @@ class Customers:
         """Locations, recent jobs and upcoming appointments, fetched concurrently."""
         crm, jpm = self._st.crm, self._st.jpm
         async with anyio.create_task_group() as tg:
-            locations = _Later(tg, crm.list_locations(customer_id=customer_id))
-            jobs = _Later(tg, jpm.list_jobs(customer_id=customer_id, sort="-CreatedOn", page_size=5))
-            upcoming = _Later(tg, jpm.list_appointments(customer_id=customer_id, starts_on_or_after=now))
-            job_types = _Later(tg, self._reference.job_types())
+            locations = Later(tg, crm.list_locations(customer_id=customer_id))
+            jobs = Later(tg, jpm.list_jobs(customer_id=customer_id, sort="-CreatedOn", page_size=5))
+            upcoming = Later(tg, jpm.list_appointments(customer_id=customer_id, starts_on_or_after=now))
+            job_types = Later(tg, self._reference.job_types())
         type_names = {t.id: t.name for t in job_types.value}
         return (
             [await self._location_info(loc) for loc in locations.value.data],
@@ -332,23 +321,27 @@ class Customers:
         )
 
     async def customer_and_location(self, customer_id: int, location_id: int) -> tuple[Customer, Location]:
-        try:
-            customer = await self._st.crm.get_customer(customer_id)
-        except NotFoundError:
+        async with anyio.create_task_group() as tg:
+            customer = Later(tg, _or_none(self._st.crm.get_customer(customer_id)))
+            location = Later(tg, _or_none(self._st.crm.get_location(location_id)))
+        if customer.value is None:
             raise NotFound(
                 f"No customer with id {customer_id}. "
                 "Use lookup_customer, or create_customer for a new caller."
-            ) from None
-        try:
-            location = await self._st.crm.get_location(location_id)
-        except NotFoundError:
-            location = None
-        if location is None or location.customerId != customer_id:
+            )
+        if location.value is None or location.value.customerId != customer_id:
             raise NotFound(
                 f"Location {location_id} is not a location of customer {customer_id}. "
                 "Use a location_id from lookup_customer or create_customer."
             )
-        return customer, location
+        return customer.value, location.value
+
+
+async def _or_none(call: Awaitable[T]) -> T | None:
+    try:
+        return await call
+    except NotFoundError:
+        return None
 
 
 def _same_address(location: Location, address: AddressInput) -> bool:

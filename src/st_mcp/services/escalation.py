@@ -7,14 +7,16 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Literal
 
+import anyio
 from pydantic import BaseModel
 
 from st_mcp.config import EscalationSettings
+from st_mcp.services.concurrency import Later
 from st_mcp.services.errors import NotFound, UserInputError
 from st_mcp.services.phones import national_digits, normalize_phone
 from st_mcp.services.reference import ReferenceData
 from st_mcp.servicetitan import NotFoundError, ServiceTitanClient
-from st_mcp.servicetitan.models.crm import Lead, LeadFollowUpRequest
+from st_mcp.servicetitan.models.crm import Customer, Lead, LeadFollowUpRequest
 from st_mcp.servicetitan.models.tasks import CreateTaskRequest, TaskClientData
 from st_mcp.store import EscalationRecord, Store
 
@@ -79,18 +81,19 @@ class Escalations:
         if not (interaction_id or phone or lead_id):
             raise UserInputError("Give interaction_id, phone or lead_id so the dispatcher knows who to call.")
         e164 = normalize_phone(phone) if phone else None
-        lead = await self._lead(lead_id)
+        async with anyio.create_task_group() as tg:
+            lead_read = Later(tg, self._lead(lead_id))
+            caller = Later(tg, self._customer_by_phone(e164))
+            task_data = Later(tg, self._reference.task_data())
+        lead, data = lead_read.value, task_data.value
         customer_id = lead.customerId if lead else None
         who = lead.leadCustomerName if lead and lead.leadCustomerName else None
-        if customer_id is None and e164:
-            found = (await self._st.crm.list_customers(phone=national_digits(e164), page_size=1)).data
-            if found:
-                customer_id, who = found[0].id, found[0].name
+        if customer_id is None and caller.value is not None:
+            customer_id, who = caller.value.id, caller.value.name
         who = who or e164 or (lead.leadPhone if lead else None) or "unknown caller"
         status = escalated_status(reason)
         now = self._now()
 
-        data = await self._reference.task_data()
         task = await self._st.tasks.create_task(
             CreateTaskRequest(
                 reportedById=_employee(data, self._settings.reported_by, exclude=None),
@@ -144,6 +147,12 @@ class Escalations:
                 "Tell the caller a person will contact them shortly; do not promise a time or price."
             ),
         )
+
+    async def _customer_by_phone(self, e164: str | None) -> Customer | None:
+        if e164 is None:
+            return None
+        found = (await self._st.crm.list_customers(phone=national_digits(e164), page_size=1)).data
+        return found[0] if found else None
 
     async def _lead(self, lead_id: int | None) -> Lead | None:
         if lead_id is None:

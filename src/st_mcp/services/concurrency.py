@@ -1,0 +1,27 @@
+"""Running independent upstream reads at once (DESIGN §10: fetch independent things concurrently)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from typing import Generic, TypeVar
+
+import anyio.abc
+
+T = TypeVar("T")
+
+
+class Later(Generic[T]):
+    """Starts an awaitable in a task group; ``value`` is ready once the group has exited.
+
+    async with anyio.create_task_group() as tg:
+        job = Later(tg, st.jpm.get_job(1))
+        notes = Later(tg, st.jpm.list_appointments(job_id=1))
+    use(job.value, notes.value)
+    """
+
+    def __init__(self, tg: anyio.abc.TaskGroup, awaitable: Awaitable[T]) -> None:
+        self._awaitable = awaitable
+        tg.start_soon(self._run)
+
+    async def _run(self) -> None:
+        self.value: T = await self._awaitable

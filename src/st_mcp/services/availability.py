@@ -103,16 +103,28 @@ class Availability:
         if end <= start:
             raise UserInputError("'latest' must be after 'earliest' (and in the future). Widen the range.")
         end = min(end, horizon)
-        # Ask on whole hours so nearby requests share one cached capacity answer; filter exactly after.
-        ask_from = start.replace(minute=0, second=0, microsecond=0)
-        ask_until = end.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
-        windows = await self._cached_capacity(
-            ask_from, ask_until, tuple(job_type.businessUnitIds), job_type.id
-        )
+        # Only the units that serve this ZIP: a technician of another branch (HVAC - Tampa) must not
+        # make a Denver window look open, and booking re-checks the window for the slot's unit alone.
+        serving = (await self._catalog.service_area(zip_code)).business_unit_ids
+        units = tuple(u for u in job_type.businessUnitIds if serving is None or u in serving)
+        windows: list[CapacityAvailability] = []
+        if units:
+            # Ask on whole hours so nearby requests share one cached capacity answer; filter exactly after.
+            ask_from = start.replace(minute=0, second=0, microsecond=0)
+            ask_until = end.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+            windows = await self._cached_capacity(ask_from, ask_until, units, job_type.id)
         usable = [w for w in windows if w.startUtc >= start and w.endUtc <= end and open_technicians(w) > 0]
         chosen = _spread_across_days(usable, self.zone, max_slots)
         expires = now + timedelta(minutes=self._settings.slot_ttl_minutes)
         slots = [self._slot(w, job_type, zip_code, location_id, expires) for w in chosen]
+        explanation = None
+        if not units:
+            explanation = (
+                f"No {job_type.name} team serves ZIP {zip_code}. "
+                "escalate_to_dispatcher with reason skill_handling."
+            )
+        elif not slots:
+            explanation = _nothing_open(start, end, self.zone, urgency)
         return SlotOffer(
             job_type_id=job_type.id,
             job_type=job_type.name,
@@ -121,7 +133,7 @@ class Availability:
             searched_from=start,
             searched_until=end,
             slots=slots,
-            explanation=None if slots else _nothing_open(start, end, self.zone, urgency),
+            explanation=explanation,
         )
 
     def _slot(

@@ -157,7 +157,12 @@ class Booking:
                 f"{customer.name} is marked do-not-service in ServiceTitan, so the agent cannot book. "
                 "escalate_to_dispatcher with reason skill_handling."
             )
-        await self._catalog.require_in_area(location.address.zip)
+        area = await self._catalog.require_in_area(location.address.zip)
+        if area.business_unit_ids is not None and claim.business_unit_id not in area.business_unit_ids:
+            raise UserInputError(
+                f"That slot_id was offered for ZIP {claim.zip}, which another team serves, not for this "
+                "location. Call get_available_slots with this location_id and offer those windows."
+            )
         job_type = await self._catalog.job_type(claim.job_type_id)
         async with anyio.create_task_group() as tg:
             campaign = Later(tg, self._campaign_for(lead_id))
@@ -171,6 +176,11 @@ class Booking:
             if stored is not None:
                 if stored.status == "booked":
                     return self._replay(stored, fingerprint)
+                if stored.request_fingerprint != fingerprint:
+                    raise UserInputError(
+                        f"idempotency_key '{key}' belongs to a different booking that is not confirmed "
+                        "yet. Use a new key for a new booking."
+                    )
                 job = await self._find_created(key)  # a previous attempt may have reached ServiceTitan
                 if job is not None:
                     return await self._finish(key, job, claim, replayed=True)
@@ -330,6 +340,11 @@ class Booking:
             raise UserInputError(
                 "That slot was offered for a different job type. "
                 "Call get_available_slots with this job's type."
+            )
+        if claim.business_unit_id != job.businessUnitId:
+            raise UserInputError(
+                f"That slot_id was offered for ZIP {claim.zip}, which another team serves, not for this "
+                "job. Call get_available_slots with the job's location_id and offer those windows."
             )
         appointment = await self._st.jpm.get_appointment(job.firstAppointmentId)
         previous = self._availability.label(appointment.start, appointment.end)

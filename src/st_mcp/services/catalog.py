@@ -15,6 +15,8 @@ class ServiceArea:
     zip: str
     in_area: bool
     zone_name: str | None
+    # Business units that serve the ZIP's zone; None when unknown (no zone, or configured ZIPs).
+    business_unit_ids: tuple[int, ...] | None = None
 
 
 class Catalog:
@@ -56,7 +58,7 @@ class Catalog:
             return ServiceArea(zip5, zip5 in self._settings.service_area_zips, None)
         for zone in await self._reference.zones():
             if zip5 in (zone.zips or []):
-                return ServiceArea(zip5, True, zone.name)
+                return ServiceArea(zip5, True, zone.name, tuple(zone.businessUnits or ()) or None)
         return ServiceArea(zip5, False, None)
 
     async def require_in_area(self, zip_code: str) -> ServiceArea:

@@ -29,6 +29,15 @@ from st_mcp.servicetitan.models.crm import (
 
 MAX_MATCHES = 5
 T = TypeVar("T")
+# USPS codes of the states, DC and the territories that use US phone numbers and ZIP codes.
+# fmt: off
+US_STATES = frozenset({
+    "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "DC", "FL", "GA", "HI", "ID", "IL", "IN", "IA", "KS",
+    "KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH", "NJ", "NM", "NY", "NC",
+    "ND", "OH", "OK", "OR", "PA", "RI", "SC", "SD", "TN", "TX", "UT", "VT", "VA", "WA", "WV", "WI", "WY",
+    "PR", "VI", "GU", "AS", "MP",
+})
+# fmt: on
 
 
 class LocationInfo(BaseModel):
@@ -257,6 +266,10 @@ class Customers:
         for field, value in (("name", name), ("street", street), ("city", city), ("state", state)):
             if not value or not value.strip():
                 raise UserInputError(f"'{field}' is required to create a customer.")
+        if state.strip().upper() not in US_STATES:
+            raise UserInputError(
+                f"'{state}' is not a US state. Ask for the two-letter state of the service address, e.g. CO."
+            )
         area = await self._catalog.service_area(zip_code)
         address = AddressInput(
             street=street.strip(), unit=unit, city=city.strip(), state=state.strip().upper(), zip=area.zip
@@ -319,6 +332,15 @@ class Customers:
             phone=e164,
             note="This caller already exists; the new service address was added as a location.",
         )
+
+    async def location(self, location_id: int) -> Location:
+        try:
+            return await self._st.crm.get_location(location_id)
+        except NotFoundError:
+            raise NotFound(
+                f"No location with id {location_id}. "
+                "Use a location_id from lookup_customer or create_customer."
+            ) from None
 
     async def customer_and_location(self, customer_id: int, location_id: int) -> tuple[Customer, Location]:
         async with anyio.create_task_group() as tg:

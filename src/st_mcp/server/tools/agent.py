@@ -93,8 +93,7 @@ async def get_available_slots(
         raise UserInputError("Give location_id (from lookup_customer) or the service zip.")
     resolved = await app.catalog.job_type(job_type)
     if location_id is not None:
-        location = await app.st.crm.get_location(location_id)
-        zip = location.address.zip
+        zip = (await app.customers.location(location_id)).address.zip
     area = await app.catalog.require_in_area(str(zip))
     return await app.availability.offer(
         resolved,

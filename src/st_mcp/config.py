@@ -34,6 +34,8 @@ ENV_VARS: dict[str, tuple[str, ...]] = {
     "ST_AUTH_URL": ("servicetitan", "auth_url"),
     "ST_REQUESTS_PER_SECOND": ("servicetitan", "requests_per_second"),
     "ST_MCP_DATABASE_URL": ("database_url",),
+    "ST_MCP_ROLE": ("identity", "role"),
+    "ST_MCP_PRINCIPAL": ("identity", "principal"),
 }
 _SETTING_NAMES = {path: name for name, path in ENV_VARS.items()}
 CREDENTIAL_VARS = ("ST_TENANT_ID", "ST_CLIENT_ID", "ST_CLIENT_SECRET", "ST_APP_KEY")
@@ -155,6 +157,28 @@ class EscalationSettings(BaseModel):
     follow_up_minutes: int = Field(default=15, gt=0)  # lead follow-up date for escalated leads
 
 
+class IdentitySettings(BaseModel):
+    """Who this process is on stdio (HTTP callers bring their own identity)."""
+
+    model_config = {"extra": "forbid"}
+
+    role: Literal["virtual_agent", "csr", "dispatcher", "manager", "auditor"] = "virtual_agent"
+    principal: str | None = None  # default: the role's name
+
+
+class EngagementSettings(BaseModel):
+    """Reply recency/frequency → Active: Hot/Warm/Cool/Cold, and the High Activity counter."""
+
+    model_config = {"extra": "forbid"}
+
+    hot_minutes: int = Field(default=30, gt=0)  # last reply at most this old → Hot
+    warm_minutes: int = Field(default=240, gt=0)  # → Warm
+    cool_minutes: int = Field(default=1440, gt=0)  # → Cool; older → Cold
+    frequent_replies: int = Field(default=3, gt=0)  # replies in 24 h that lift the temperature one step
+    high_activity_inbound: int = Field(default=3, gt=0)  # inbound messages in 24 h → High Activity
+    dedupe_hours: int = Field(default=24, gt=0)  # a new lead with the same phone within this is a duplicate
+
+
 class _FlatEnvironment(PydanticBaseSettingsSource):
     """Reads the documented flat variable names into the nested settings shape."""
 
@@ -185,6 +209,8 @@ class Settings(BaseSettings):
     database_url: str | None = None
     booking: BookingSettings = Field(default_factory=BookingSettings)
     escalation: EscalationSettings = Field(default_factory=EscalationSettings)
+    identity: IdentitySettings = Field(default_factory=IdentitySettings)
+    engagement: EngagementSettings = Field(default_factory=EngagementSettings)
 
     @classmethod
     def settings_customise_sources(

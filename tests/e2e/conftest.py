@@ -199,6 +199,12 @@ async def exercise_read_tools(client: Any) -> dict[str, Any]:
 
 async def book_first_slot(client: Any, pieces: dict[str, Any]) -> dict[str, Any]:
     slot = pieces["offer"]["slots"][0]
+    lead = structured(
+        await client.call_tool(
+            "ingest_lead", {"name": "Jordan Avery", "phone": "303-555-0142", "zip": "80210"}
+        ),
+        "ingest_lead",
+    )
     booked = structured(
         await client.call_tool(
             "book_job",
@@ -207,7 +213,7 @@ async def book_first_slot(client: Any, pieces: dict[str, Any]) -> dict[str, Any]
                 "location_id": pieces["location"]["location_id"],
                 "slot_id": slot["slot_id"],
                 "summary": "Furnace blowing cold air (e2e test).",
-                "interaction_id": "e2e-test",
+                "interaction_id": lead["interaction_id"],
             },
         ),
         "book_job",

@@ -177,6 +177,14 @@ async def slots_for(
     return list(offer["slots"])
 
 
+async def new_interaction(client: Client, name: str, phone: str, zip_code: str = "80210") -> str:
+    """A real interaction (bookings and escalations that name one must name an existing one)."""
+    lead = await ok(
+        client, "ingest_lead", {"name": name, "phone": phone, "zip": zip_code, "source": "Website"}
+    )
+    return str(lead["interaction_id"])
+
+
 def booking_args(customer_id: int, location_id: int, slot_id: str, **extra: Any) -> dict[str, Any]:
     return {
         "customer_id": customer_id,

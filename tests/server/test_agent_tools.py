@@ -28,6 +28,7 @@ from .conftest import (
     PRIYA,
     Harness,
     booking_args,
+    new_interaction,
     ok,
     slots_for,
 )
@@ -212,10 +213,11 @@ async def test_book_job_creates_the_job_in_servicetitan(agent: Client, harness: 
     before = await technicians_open(agent, slot)
     jobs_before = len(sandbox.jobs)
 
+    interaction = await new_interaction(agent, "Jordan Avery", "303-555-0142")
     booked = await ok(
         agent,
         "book_job",
-        booking_args(JORDAN, JORDAN_LOCATION, slot["slot_id"], interaction_id="int-book-1"),
+        booking_args(JORDAN, JORDAN_LOCATION, slot["slot_id"], interaction_id=interaction),
     )
 
     assert booked["replayed"] is False
@@ -232,7 +234,10 @@ async def test_book_job_creates_the_job_in_servicetitan(agent: Client, harness: 
     assert [sandbox.tag_types[t].name for t in job.tag_type_ids] == ["AI Booked"]
     guid = harness.settings.booking.application_guid.lower()
     assert job.external_data[guid] == [("st-mcp-booking", booked["idempotency_key"])]
-    assert "int-book-1" in booked["idempotency_key"]
+    assert interaction in booked["idempotency_key"]
+    opened = await ok(agent, "get_interaction", {"interaction_id": interaction})
+    assert opened["status"] == "Converted: Agent"
+    assert (opened["links"]["job_id"], opened["links"]["customer_id"]) == (booked["job_id"], JORDAN)
 
     (appointment,) = sandbox.job_appointments(job)
     assert appointment.id == booked["appointment_id"]
@@ -349,6 +354,7 @@ async def test_job_status_of_a_dispatched_job_names_the_technician_and_tracks(
 async def test_escalate_by_phone_creates_a_task_and_a_record(agent: Client, harness: Harness) -> None:
     sandbox = harness.sandbox
     tasks_before = set(sandbox.tasks)
+    interaction = await new_interaction(agent, "Priya Raman", "720.555.0118", "80302")
 
     escalated = await ok(
         agent,
@@ -357,7 +363,7 @@ async def test_escalate_by_phone_creates_a_task_and_a_record(agent: Client, harn
             "reason": "human_request",
             "phone": "720.555.0118",
             "note": "Wants a person to discuss a new water heater.",
-            "interaction_id": "int-esc-1",
+            "interaction_id": interaction,
         },
     )
 
@@ -380,8 +386,10 @@ async def test_escalate_by_phone_creates_a_task_and_a_record(agent: Client, harn
     assert (row["reason"], row["phone"], row["interaction_id"]) == (
         "human_request",
         "+17205550118",
-        "int-esc-1",
+        interaction,
     )
+    opened = await ok(agent, "get_interaction", {"interaction_id": interaction})
+    assert opened["status"] == "Escalated (Human Request)"
     assert row["servicetitan_task_id"] == task.id
     assert row["lead_id"] is None
 

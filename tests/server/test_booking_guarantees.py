@@ -24,6 +24,7 @@ from .conftest import (
     PRIYA_LOCATION,
     Harness,
     booking_args,
+    new_interaction,
     ok,
     refused,
     slots_for,
@@ -155,7 +156,8 @@ async def test_the_default_key_is_interaction_plus_slot(harness: Harness, client
     slots = await slots_for(client)
     jobs_before = len(harness.sandbox.jobs)
 
-    by_interaction = booking_args(JORDAN, JORDAN_LOCATION, slots[0]["slot_id"], interaction_id="sms-42")
+    interaction = await new_interaction(client, "Jordan Avery", "3035550142")
+    by_interaction = booking_args(JORDAN, JORDAN_LOCATION, slots[0]["slot_id"], interaction_id=interaction)
     first = await ok(client, "book_job", by_interaction)
     again = await ok(client, "book_job", by_interaction)
     assert (again["job_id"], again["replayed"]) == (first["job_id"], True)
@@ -278,7 +280,8 @@ async def test_a_create_that_times_out_is_reconciled_on_retry(
 
     monkeypatch.setattr(jpm, "create_job", times_out_once)
     slot = (await slots_for(client))[0]
-    args = booking_args(PRIYA, PRIYA_LOCATION, slot["slot_id"], interaction_id="voice-9")
+    interaction = await new_interaction(client, "Priya Raman", "7205550118", "80302")
+    args = booking_args(PRIYA, PRIYA_LOCATION, slot["slot_id"], interaction_id=interaction)
     jobs_before = len(harness.sandbox.jobs)
 
     failure = await refused(client, "book_job", args)

@@ -34,8 +34,25 @@ AGENT_TOOLS = {
     "get_job_status",
     "escalate_to_dispatcher",
 }
-READ_ONLY = {"lookup_customer", "get_available_slots", "get_job_status"}
-DESTRUCTIVE = {"cancel_job"}
+CONVERSATION_TOOLS = {"ingest_lead", "log_message", "log_call", "update_interaction"}
+INTERACTION_TOOLS = {
+    "list_interactions",
+    "get_interaction",
+    "interaction_stats",
+    "takeover_interaction",
+    "dismiss_interaction",
+}
+ALL_TOOLS = AGENT_TOOLS | CONVERSATION_TOOLS | INTERACTION_TOOLS
+READ_ONLY = {"lookup_customer", "get_available_slots", "get_job_status"} | (
+    INTERACTION_TOOLS
+    - {
+        "takeover_interaction",
+        "dismiss_interaction",
+    }
+)
+DESTRUCTIVE = {"cancel_job", "dismiss_interaction"}
+# Tools that reach ServiceTitan; the rest work on this server's own interaction records.
+OPEN_WORLD = AGENT_TOOLS | {"ingest_lead"}
 SNAKE = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -66,7 +83,7 @@ async def test_the_agent_toolset_is_listed_the_same_in_both_eras(harness: Harnes
     for mode in MODES:
         async with harness.connect(mode) as client:
             listed.append(snapshot_of(await list_tools(client)))
-    assert {tool["name"] for tool in listed[0]} == AGENT_TOOLS
+    assert {tool["name"] for tool in listed[0]} == ALL_TOOLS
     assert listed[0] == listed[1]
 
 
@@ -78,7 +95,7 @@ async def test_every_tool_declares_all_four_annotations(client: Client) -> None:
             assert getattr(hints, hint) is not None, f"{tool.name} leaves {hint} implicit"
         assert hints.read_only_hint is (tool.name in READ_ONLY), tool.name
         assert hints.destructive_hint is (tool.name in DESTRUCTIVE), tool.name
-        assert hints.open_world_hint is True, f"{tool.name} talks to ServiceTitan"
+        assert hints.open_world_hint is (tool.name in OPEN_WORLD), f"{tool.name}: openWorldHint"
         if hints.read_only_hint:
             assert hints.idempotent_hint is True, tool.name
         assert hints.title == tool.title and tool.title, tool.name

@@ -12,7 +12,7 @@ from st_mcp import __version__
 from st_mcp.config import Settings
 from st_mcp.server.context import AppContext, open_app_context
 from st_mcp.server.guard import guarded
-from st_mcp.server.tools import agent  # noqa: F401 - importing registers the agent toolset
+from st_mcp.server.tools import agent, conversation, interactions  # noqa: F401 - importing registers them
 from st_mcp.server.tools.registry import TOOLS
 from st_mcp.upstream import Upstream
 

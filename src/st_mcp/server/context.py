@@ -8,11 +8,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from st_mcp.config import Settings
+from st_mcp.policy.identity import Principal
 from st_mcp.services.availability import Availability
 from st_mcp.services.booking import Booking
 from st_mcp.services.catalog import Catalog
 from st_mcp.services.customers import Customers
 from st_mcp.services.escalation import Escalations
+from st_mcp.services.interactions.service import Interactions
 from st_mcp.services.reference import ReferenceData
 from st_mcp.services.slots import SlotSigner
 from st_mcp.servicetitan import ServiceTitanClient
@@ -42,13 +44,20 @@ class AppContext:
     customers: Customers
     booking: Booking
     escalations: Escalations
+    interactions: Interactions
     clock: Callable[[], datetime]
-    principal: str
+    principal: Principal
     calls: list[CallRecord] = field(default_factory=list)
 
     @property
     def st(self) -> ServiceTitanClient:
         return self.upstream.client
+
+
+def principal_from(settings: Settings) -> Principal:
+    """The stdio process's one identity (HTTP identities arrive with each request, later)."""
+    identity = settings.identity
+    return Principal(name=identity.principal or identity.role, role=identity.role)
 
 
 def utc_now() -> datetime:
@@ -71,10 +80,20 @@ async def open_app_context(settings: Settings, upstream: Upstream | None = None)
         signer = SlotSigner(await shared_secret(store.engine, "slot-signing"))
         availability = Availability(st, catalog, signer, settings.booking)
         customers = Customers(st, reference, catalog, availability)
+        interactions = Interactions(store.interactions, catalog, reference, settings.engagement, clock)
         booking = Booking(
-            st, store, reference, catalog, customers, availability, signer, settings.booking, clock
+            st,
+            store,
+            reference,
+            catalog,
+            customers,
+            availability,
+            signer,
+            interactions,
+            settings.booking,
+            clock,
         )
-        escalations = Escalations(st, store, reference, settings.escalation, clock)
+        escalations = Escalations(st, store, reference, interactions, settings.escalation, clock)
         yield AppContext(
             settings=settings,
             upstream=upstream,
@@ -85,8 +104,9 @@ async def open_app_context(settings: Settings, upstream: Upstream | None = None)
             customers=customers,
             booking=booking,
             escalations=escalations,
+            interactions=interactions,
             clock=clock,
-            principal="local",
+            principal=principal_from(settings),
         )
     finally:
         await store.close()

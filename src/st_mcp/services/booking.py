@@ -18,11 +18,13 @@ import anyio
 from pydantic import BaseModel
 
 from st_mcp.config import BookingSettings
+from st_mcp.policy.identity import Principal
 from st_mcp.services.availability import Availability
 from st_mcp.services.catalog import Catalog
 from st_mcp.services.concurrency import Later
 from st_mcp.services.customers import Customers
 from st_mcp.services.errors import NotFound, Refused, UserInputError
+from st_mcp.services.interactions.service import Interactions
 from st_mcp.services.reference import ReferenceData
 from st_mcp.services.slots import SlotClaim, SlotSigner
 from st_mcp.servicetitan import ApiError, NotFoundError, ServiceTitanClient, UpstreamUnavailableError
@@ -114,9 +116,11 @@ class Booking:
         customers: Customers,
         availability: Availability,
         signer: SlotSigner,
+        interactions: Interactions,
         settings: BookingSettings,
         clock: Callable[[], datetime],
     ) -> None:
+        self._interactions = interactions
         self._st = st
         self._store = store
         self._reference = reference
@@ -139,7 +143,7 @@ class Booking:
         interaction_id: str | None = None,
         lead_id: int | None = None,
         idempotency_key: str | None = None,
-        principal: str | None = None,
+        principal: Principal,
     ) -> BookingResult:
         if not summary or not summary.strip():
             raise UserInputError("'summary' is required: say in a sentence what the customer needs.")
@@ -151,6 +155,9 @@ class Booking:
         if stored is not None and stored.status == "booked":
             return self._replay(stored, fingerprint)
 
+        await self._interactions.check_may_book(
+            principal, interaction_id, lead_id=lead_id, customer_id=customer_id
+        )
         customer, location = await self._customers.customer_and_location(customer_id, location_id)
         if customer.doNotService:
             raise Refused(
@@ -183,7 +190,7 @@ class Booking:
                     )
                 job = await self._find_created(key)  # a previous attempt may have reached ServiceTitan
                 if job is not None:
-                    return await self._finish(key, job, claim, replayed=True)
+                    return await self._finish(key, job, principal, replayed=True)
                 await self._store.bookings.abandon(key)
             if not await self._availability.window_has_room(claim):
                 raise await self._window_taken(claim, location.address.zip, location_id)
@@ -202,7 +209,7 @@ class Booking:
                 job_number=None,
                 appointment_id=None,
             )
-            if not await self._store.bookings.start(record, principal):
+            if not await self._store.bookings.start(record, principal.name):
                 raise UserInputError("This booking is already being made; call book_job again in a moment.")
             request = CreateJobRequest(
                 customerId=customer_id,
@@ -239,14 +246,23 @@ class Booking:
                 await self._store.bookings.abandon(key)
                 raise
             self._availability.forget_capacity()
-            return await self._finish(key, job, claim, replayed=False)
+            return await self._finish(key, job, principal, replayed=False)
 
-    async def _finish(self, key: str, job: Job, claim: SlotClaim, *, replayed: bool) -> BookingResult:
+    async def _finish(self, key: str, job: Job, principal: Principal, *, replayed: bool) -> BookingResult:
         await self._store.bookings.complete(
             key, job_id=job.id, job_number=job.jobNumber, appointment_id=job.firstAppointmentId
         )
         stored = await self._store.bookings.get(key)
         assert stored is not None
+        if stored.interaction_id:
+            await self._interactions.record_booking(
+                principal,
+                stored.interaction_id,
+                job_id=job.id,
+                job_number=job.jobNumber,
+                customer_id=job.customerId,
+                location_id=job.locationId,
+            )
         return self._result(stored, job.campaignId, replayed=replayed)
 
     def _replay(self, stored: BookingRecord, fingerprint: str) -> BookingResult:

@@ -11,8 +11,10 @@ import anyio
 from pydantic import BaseModel
 
 from st_mcp.config import EscalationSettings
+from st_mcp.policy.identity import Principal
 from st_mcp.services.concurrency import Later
 from st_mcp.services.errors import NotFound, UserInputError
+from st_mcp.services.interactions.service import Interactions
 from st_mcp.services.phones import national_digits, normalize_phone
 from st_mcp.services.reference import ReferenceData
 from st_mcp.servicetitan import NotFoundError, ServiceTitanClient
@@ -55,9 +57,11 @@ class Escalations:
         st: ServiceTitanClient,
         store: Store,
         reference: ReferenceData,
+        interactions: Interactions,
         settings: EscalationSettings,
         clock: Callable[[], datetime],
     ) -> None:
+        self._interactions = interactions
         self._st = st
         self._store = store
         self._reference = reference
@@ -72,7 +76,7 @@ class Escalations:
         interaction_id: str | None,
         phone: str | None,
         lead_id: int | None,
-        principal: str | None,
+        principal: Principal,
     ) -> EscalationResult:
         if reason not in REASON_WORDS:
             raise UserInputError(f"reason must be one of: {', '.join(REASON_WORDS)}.")
@@ -81,6 +85,10 @@ class Escalations:
         if not (interaction_id or phone or lead_id):
             raise UserInputError("Give interaction_id, phone or lead_id so the dispatcher knows who to call.")
         e164 = normalize_phone(phone) if phone else None
+        status = escalated_status(reason)
+        if interaction_id:
+            # Refuse before anything reaches ServiceTitan if this conversation cannot be escalated.
+            await self._interactions.ensure_can_become(principal, interaction_id, status)
         async with anyio.create_task_group() as tg:
             lead_read = Later(tg, self._lead(lead_id))
             caller = Later(tg, self._customer_by_phone(e164))
@@ -91,7 +99,6 @@ class Escalations:
         if customer_id is None and caller.value is not None:
             customer_id, who = caller.value.id, caller.value.name
         who = who or e164 or (lead.leadPhone if lead else None) or "unknown caller"
-        status = escalated_status(reason)
         now = self._now()
 
         task = await self._st.tasks.create_task(
@@ -131,9 +138,13 @@ class Escalations:
                 note=note.strip(),
                 servicetitan_task_id=task.id,
                 servicetitan_lead_follow_up=follow_up_at.isoformat() if follow_up_at else None,
-                principal=principal,
+                principal=principal.name,
             )
         )
+        if interaction_id:
+            await self._interactions.record_escalation(
+                principal, interaction_id, status=status, note=note.strip()
+            )
         return EscalationResult(
             escalation_id=escalation_id,
             status=status,

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from st_mcp.store.bookings import BookingRecord, BookingRecords
 from st_mcp.store.engine import default_database_url, open_engine
 from st_mcp.store.escalations import EscalationRecord, EscalationRecords
+from st_mcp.store.interactions import InteractionRecords
 
 
 @dataclass(slots=True)
@@ -16,11 +17,12 @@ class Store:
     engine: AsyncEngine
     bookings: BookingRecords
     escalations: EscalationRecords
+    interactions: InteractionRecords
 
     @classmethod
     async def open(cls, url: str | None = None) -> Store:
         engine = await open_engine(url)
-        return cls(engine, BookingRecords(engine), EscalationRecords(engine))
+        return cls(engine, BookingRecords(engine), EscalationRecords(engine), InteractionRecords(engine))
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -31,6 +33,7 @@ __all__ = [
     "BookingRecords",
     "EscalationRecord",
     "EscalationRecords",
+    "InteractionRecords",
     "Store",
     "default_database_url",
     "open_engine",

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     DateTime,
+    ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -17,7 +20,7 @@ from sqlalchemy import (
     Text,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 metadata = MetaData()
 
@@ -84,3 +87,90 @@ escalations = Table(
     Column("principal", String(200)),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
+
+
+# One conversation with one lead or customer. The server is its system of record (ServiceTitan has
+# no public API for its Interactions page) and links it to ServiceTitan's lead, customer and job.
+interactions = Table(
+    "interactions",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("goal", String(32), nullable=False),  # Speed to Lead | Inbound SMS | Inbound Voice
+    Column("channel", String(32), nullable=False),  # SMS Agent | Voice Agent
+    Column("type", String(16), nullable=False),  # Lead | Customer
+    Column("status", String(40), nullable=False),
+    Column("name", String(200)),
+    Column("phone", String(20)),
+    Column("email", String(200)),
+    Column("street", String(200)),
+    Column("city", String(100)),
+    Column("state", String(8)),
+    Column("zip", String(10)),
+    Column("request", Text),  # what the lead asked for, as received
+    Column("source", String(100)),
+    Column("campaign_id", BigInteger),
+    Column("servicetitan_lead_id", BigInteger),
+    Column("customer_id", BigInteger),
+    Column("location_id", BigInteger),
+    Column("job_id", BigInteger),
+    Column("job_number", String(64)),
+    Column("summary", Text),  # the Overview Summary, when the agent wrote one
+    Column("outcome", Text),
+    Column("status_reason", Text),
+    Column("taken_over_by", String(200)),
+    Column("duplicate_of", String(40)),
+    Column("in_service_area", Boolean),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("first_outbound_at", DateTime(timezone=True)),
+    Column("last_inbound_at", DateTime(timezone=True)),
+    Column("last_activity_at", DateTime(timezone=True), nullable=False),
+    Column("inbound_count", Integer, nullable=False, default=0),
+    Column("outbound_count", Integer, nullable=False, default=0),
+)
+Index("ix_interactions_activity", interactions.c.last_activity_at, interactions.c.id)
+Index("ix_interactions_phone", interactions.c.phone)
+Index("ix_interactions_lead", interactions.c.servicetitan_lead_id)
+Index("ix_interactions_customer", interactions.c.customer_id)
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("interaction_id", String(40), ForeignKey("interactions.id"), nullable=False),
+    Column("direction", String(8), nullable=False),  # inbound | outbound
+    Column("channel", String(8), nullable=False),  # sms | voice
+    Column("sender", String(16), nullable=False),  # agent | lead | human
+    Column("sender_name", String(200)),
+    Column("text", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+Index("ix_messages_interaction", messages.c.interaction_id, messages.c.created_at)
+
+calls = Table(
+    "calls",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("interaction_id", String(40), ForeignKey("interactions.id"), nullable=False),
+    Column("direction", String(8), nullable=False),
+    Column("transcript", Text, nullable=False),
+    Column("recording_url", String(500)),
+    Column("duration_seconds", Integer, nullable=False),
+    Column("outcome", String(100)),
+    Column("sender", String(16), nullable=False),
+    Column("sender_name", String(200)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+Index("ix_calls_interaction", calls.c.interaction_id, calls.c.created_at)
+
+status_history = Table(
+    "status_history",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("interaction_id", String(40), ForeignKey("interactions.id"), nullable=False),
+    Column("from_status", String(40)),
+    Column("to_status", String(40), nullable=False),
+    Column("reason", Text),
+    Column("actor", String(200), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+Index("ix_status_history_interaction", status_history.c.interaction_id, status_history.c.id)

@@ -1,0 +1,28 @@
+"""Who is calling. On stdio the process has one principal, from settings (ST_MCP_PRINCIPAL, ST_MCP_ROLE).
+
+Roles are names here; the permission bundles behind them are the permissions layer's business. What
+this module decides is the one fact the takeover rule needs: is the caller the AI or a person.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Roles whose principal is an AI agent, never a person.
+AI_ROLES = frozenset({"virtual_agent"})
+KNOWN_ROLES = ("virtual_agent", "csr", "dispatcher", "manager", "auditor")
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    name: str
+    role: str
+
+    @property
+    def is_ai(self) -> bool:
+        return self.role in AI_ROLES
+
+    @property
+    def sender_kind(self) -> str:
+        """How this principal appears as the sender of a message: the agent, or a named human."""
+        return "agent" if self.is_ai else "human"

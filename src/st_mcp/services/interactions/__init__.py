@@ -1,0 +1,1 @@
+"""Interactions: the conversation log CSRs work from (DESIGN §5)."""

@@ -1,0 +1,688 @@
+"""The interactions service: intake, the thread, status changes, CSR views and counters.
+
+Every change goes through ``_change``: the state machine is asked first, then the write is committed
+only if nobody changed the status meanwhile (optimistic check), so two processes (an agent and a CSR
+on one database) cannot both win.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+
+from st_mcp.config import EngagementSettings
+from st_mcp.policy.identity import Principal
+from st_mcp.services.catalog import Catalog
+from st_mcp.services.errors import NotFound, Refused, UserInputError
+from st_mcp.services.interactions import statuses as s
+from st_mcp.services.interactions.models import (
+    CallResult,
+    Channel,
+    Direction,
+    Goal,
+    HistoryItem,
+    IngestResult,
+    InteractionDetail,
+    InteractionLinks,
+    InteractionList,
+    InteractionRowView,
+    InteractionStats,
+    InteractionType,
+    MessageChannel,
+    MessageResult,
+    Outcome,
+    StatusResult,
+    ThreadItem,
+)
+from st_mcp.services.interactions.stats import compute
+from st_mcp.services.interactions.summary import generated_summary
+from st_mcp.services.interactions.takeover import ensure_agent_may_act
+from st_mcp.services.optout import is_opt_in, is_opt_out
+from st_mcp.services.phones import mask_phone, normalize_phone
+from st_mcp.services.reference import ReferenceData
+from st_mcp.store.interactions import (
+    CallRow,
+    InteractionRecords,
+    InteractionRow,
+    ListFilter,
+    MessageRow,
+    StaleStatus,
+    StatusChange,
+)
+
+OUTCOME_STATUSES: dict[str, str] = {
+    "dismissed": s.DISMISSED_AGENT,
+    "abandoned": s.ABANDONED,
+    "failed": s.FAILED,
+    "terminated": s.TERMINATED,
+}
+MAX_TEXT = 4000
+DEFAULT_PERIOD = timedelta(days=30)
+
+
+class Interactions:
+    def __init__(
+        self,
+        records: InteractionRecords,
+        catalog: Catalog,
+        reference: ReferenceData,
+        settings: EngagementSettings,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._records = records
+        self._catalog = catalog
+        self._reference = reference
+        self._settings = settings
+        self._now = clock
+        self._thresholds = s.EngagementThresholds(
+            settings.hot_minutes, settings.warm_minutes, settings.cool_minutes, settings.frequent_replies
+        )
+
+    # ------------------------------------------------------------------ intake
+    async def ingest_lead(
+        self,
+        principal: Principal,
+        *,
+        name: str,
+        phone: str,
+        email: str | None = None,
+        street: str | None = None,
+        city: str | None = None,
+        state: str | None = None,
+        zip_code: str | None = None,
+        summary: str | None = None,
+        source: str | None = None,
+        campaign_id: int | None = None,
+        servicetitan_lead_id: int | None = None,
+        goal: Goal = "Speed to Lead",
+        channel: Channel = "SMS Agent",
+        kind: InteractionType = "Lead",
+    ) -> IngestResult:
+        if not name or not name.strip():
+            raise UserInputError("'name' is required: the lead's name as received.")
+        e164 = normalize_phone(phone)
+        now = self._now()
+        window = now - timedelta(hours=self._settings.dedupe_hours)
+        existing = await self._records.latest_open_for_phone(e164, s.ALL_STATUSES, since=window)
+        if existing is not None:
+            return IngestResult(
+                interaction_id=existing.id,
+                status=existing.status,
+                duplicate=True,
+                duplicate_of=existing.id,
+                in_service_area=existing.in_service_area,
+                campaign_id=existing.campaign_id,
+                note=f"Duplicate: this phone already has interaction {existing.id} from the last "
+                f"{self._settings.dedupe_hours} h. Continue that conversation; nothing new was created.",
+            )
+        in_area = None
+        status, reason = s.STARTED, None
+        if zip_code:
+            area = await self._catalog.service_area(zip_code)
+            in_area = area.in_area
+            if not area.in_area:
+                status, reason = s.DISMISSED_AGENT, f"ZIP {area.zip} is outside the service area"
+        campaign_id = campaign_id or await self._campaign_for_source(source)
+        interaction_id = _new_id("int")
+        await self._records.create(
+            {
+                "id": interaction_id,
+                "goal": goal,
+                "channel": channel,
+                "type": kind,
+                "status": status,
+                "status_reason": reason,
+                "name": name.strip(),
+                "phone": e164,
+                "email": email.strip() if email else None,
+                "street": street,
+                "city": city,
+                "state": state.strip().upper() if state else None,
+                "zip": zip_code.strip()[:5] if zip_code else None,
+                "request": summary.strip() if summary else None,
+                "source": source,
+                "campaign_id": campaign_id,
+                "servicetitan_lead_id": servicetitan_lead_id,
+                "in_service_area": in_area,
+                "received_at": now,
+                "last_activity_at": now,
+                "inbound_count": 0,
+                "outbound_count": 0,
+            },
+            actor=principal.name,
+            reason=reason or "lead received",
+        )
+        note = (
+            f"Dismissed: {reason}. Do not contact this lead about booking."
+            if reason
+            else "New lead: contact them now, then offer real windows from get_available_slots."
+        )
+        return IngestResult(
+            interaction_id=interaction_id,
+            status=status,
+            duplicate=False,
+            in_service_area=in_area,
+            campaign_id=campaign_id,
+            note=note,
+        )
+
+    async def _campaign_for_source(self, source: str | None) -> int | None:
+        if not source:
+            return None
+        campaign = await self._reference.campaign(source)
+        return campaign.id if campaign else None
+
+    # ------------------------------------------------------------------ thread
+    async def log_message(
+        self,
+        principal: Principal,
+        *,
+        interaction_id: str | None,
+        phone: str | None,
+        direction: Direction,
+        text: str,
+        channel: MessageChannel = "sms",
+    ) -> MessageResult:
+        body = _text(text)
+        row = await self._resolve(interaction_id, phone, inbound=direction == "inbound", principal=principal)
+        now = self._now()
+        if direction == "outbound":
+            await self._ensure_may_send(principal, row)
+            values = {"outbound_count": row.outbound_count + 1, "last_activity_at": now}
+            if row.first_outbound_at is None:
+                values["first_outbound_at"] = now
+            change = self._engagement_change(row, principal, now, last_inbound=row.last_inbound_at)
+            sender, sender_name = principal.sender_kind, None if principal.is_ai else principal.name
+        else:
+            values = {"inbound_count": row.inbound_count + 1, "last_inbound_at": now, "last_activity_at": now}
+            change = self._inbound_change(row, body, principal, now)
+            sender, sender_name = "lead", row.name
+        message = MessageRow(_new_id("msg"), row.id, direction, channel, sender, sender_name, body, now)
+        await self._apply(
+            row,
+            change,
+            principal,
+            lambda: self._records.add_message(message, values, expected_status=row.status, change=change),
+        )
+        status = change.to_status if change else row.status
+        return MessageResult(
+            interaction_id=row.id,
+            message_id=message.id,
+            direction=direction,
+            status=status,
+            opted_out=status == s.OPT_OUT and row.status != s.OPT_OUT,
+            opted_in=row.status == s.OPT_OUT and status != s.OPT_OUT,
+            note=_message_note(direction, status, row.status),
+        )
+
+    async def log_call(
+        self,
+        principal: Principal,
+        *,
+        interaction_id: str | None,
+        phone: str | None,
+        direction: Direction,
+        transcript: str,
+        duration_seconds: int,
+        recording_url: str | None = None,
+        outcome: str | None = None,
+    ) -> CallResult:
+        body = _text(transcript, field="transcript")
+        if duration_seconds < 0:
+            raise UserInputError("duration_seconds cannot be negative.")
+        row = await self._resolve(
+            interaction_id, phone, inbound=direction == "inbound", principal=principal, voice=True
+        )
+        now = self._now()
+        if direction == "outbound":
+            await self._ensure_may_send(principal, row)
+        values: dict[str, object] = {"last_activity_at": now}
+        change = None
+        opted_out = any(is_opt_out(line) for line in body.splitlines() if line.strip())
+        if opted_out and s.OPT_OUT in s.TRANSITIONS[s.group_of(row.status)]:
+            change = StatusChange(s.OPT_OUT, "asked not to be contacted (call)", principal.name)
+        elif direction == "outbound" and row.first_outbound_at is None:
+            values["first_outbound_at"] = now
+            change = self._engagement_change(row, principal, now, last_inbound=row.last_inbound_at)
+        call = CallRow(
+            _new_id("call"),
+            row.id,
+            direction,
+            body,
+            recording_url,
+            duration_seconds,
+            outcome,
+            principal.sender_kind if direction == "outbound" else "lead",
+            (None if principal.is_ai else principal.name) if direction == "outbound" else row.name,
+            now,
+        )
+        await self._apply(
+            row,
+            change,
+            principal,
+            lambda: self._records.add_call(call, values, expected_status=row.status, change=change),
+        )
+        status = change.to_status if change else row.status
+        return CallResult(
+            interaction_id=row.id,
+            call_id=call.id,
+            status=status,
+            opted_out=status == s.OPT_OUT and row.status != s.OPT_OUT,
+            note="Call logged."
+            + (" The lead asked not to be contacted: opted out." if status == s.OPT_OUT else ""),
+        )
+
+    async def _resolve(
+        self,
+        interaction_id: str | None,
+        phone: str | None,
+        *,
+        inbound: bool,
+        principal: Principal,
+        voice: bool = False,
+    ) -> InteractionRow:
+        if interaction_id:
+            return await self.row(interaction_id)
+        if not phone:
+            raise UserInputError("Give interaction_id, or the lead's phone.")
+        e164 = normalize_phone(phone)
+        found = await self._records.latest_open_for_phone(e164, s.ALL_STATUSES)
+        if found is not None:
+            return found
+        if not inbound:
+            raise NotFound(f"No interaction for {e164}. Use ingest_lead first, or give interaction_id.")
+        # A first inbound text or call from an unknown number opens an inbound interaction.
+        created = await self.ingest_lead(
+            principal,
+            name=e164,
+            phone=e164,
+            goal="Inbound Voice" if voice else "Inbound SMS",
+            channel="Voice Agent" if voice else "SMS Agent",
+        )
+        return await self.row(created.interaction_id)
+
+    async def _ensure_may_send(self, principal: Principal, row: InteractionRow) -> None:
+        ensure_agent_may_act(principal, await self._linked(row), "send messages")
+        if row.status == s.OPT_OUT:
+            raise Refused(
+                f"{row.name or row.phone} opted out of messages; nothing may be sent until they text START."
+            )
+        if principal.is_ai and s.group_of(row.status) not in s.AGENT_MAY_ACT_GROUPS:
+            raise Refused(
+                f"Interaction {row.id} is {row.status}; "
+                "the virtual agent does not message closed conversations."
+            )
+
+    def _engagement_change(
+        self,
+        row: InteractionRow,
+        principal: Principal,
+        now: datetime,
+        *,
+        last_inbound: datetime | None,
+        inbound_24h: int | None = None,
+    ) -> StatusChange | None:
+        group = s.group_of(row.status)
+        if group not in (s.STARTED, s.ACTIVE, s.ABANDONED):
+            return None
+        status = s.engagement_status(
+            last_inbound=last_inbound,
+            inbound_last_24h=inbound_24h if inbound_24h is not None else row.inbound_count,
+            now=now,
+            thresholds=self._thresholds,
+        )
+        return StatusChange(status, None, principal.name) if status != row.status else None
+
+    def _inbound_change(
+        self, row: InteractionRow, text: str, principal: Principal, now: datetime
+    ) -> StatusChange | None:
+        if is_opt_out(text) and s.OPT_OUT in s.TRANSITIONS[s.group_of(row.status)]:
+            return StatusChange(s.OPT_OUT, f"lead replied '{text[:40]}'", principal.name)
+        if row.status == s.OPT_OUT:
+            if is_opt_in(text):
+                return StatusChange(s.ACTIVE_HOT, "lead opted back in", principal.name)
+            return None
+        return self._engagement_change(
+            row, principal, now, last_inbound=now, inbound_24h=row.inbound_count + 1
+        )
+
+    async def _apply(
+        self,
+        row: InteractionRow,
+        change: StatusChange | None,
+        principal: Principal,
+        write: Callable[[], Awaitable[None]],
+    ) -> None:
+        """Ask the state machine about the status change first, then commit the write."""
+        if change is not None:
+            self._check(row, change, by_ai=principal.is_ai)
+        try:
+            await write()
+        except StaleStatus:
+            raise UserInputError(
+                f"Interaction {row.id} changed while this was being saved; read it again and retry."
+            ) from None
+
+    # ------------------------------------------------------------------ status
+    async def update(
+        self, principal: Principal, *, interaction_id: str, summary: str | None, outcome: Outcome | None
+    ) -> StatusResult:
+        if summary is None and outcome is None:
+            raise UserInputError("Give a summary, an outcome, or both.")
+        row = await self.row(interaction_id)
+        values: dict[str, object] = {"last_activity_at": self._now()}
+        if summary is not None:
+            if not summary.strip():
+                raise UserInputError("The summary cannot be empty.")
+            values["summary"] = summary.strip()[:MAX_TEXT]
+        change = None
+        if outcome is not None:
+            target = OUTCOME_STATUSES[outcome] if principal.is_ai else outcome_for_human(outcome)
+            change = StatusChange(target, f"closed by {principal.name}: {outcome}", principal.name)
+            values["outcome"] = outcome
+        return await self._change(row, principal, values, change, note="Interaction updated.")
+
+    async def takeover(self, principal: Principal, *, interaction_id: str, note: str | None) -> StatusResult:
+        if principal.is_ai:
+            raise Refused("Only a person can take a conversation over.")
+        row = await self.row(interaction_id)
+        if s.group_of(row.status) in s.CLOSED_GROUPS or row.status == s.TAKEOVER:
+            raise Refused(
+                f"Interaction {row.id} is {row.status}, which is closed (or already taken over); "
+                "nothing to take over."
+            )
+        change = StatusChange(s.TAKEOVER, note or f"taken over by {principal.name}", principal.name)
+        values = {"taken_over_by": principal.name, "last_activity_at": self._now()}
+        return await self._change(
+            row,
+            principal,
+            values,
+            change,
+            note=f"Taken over: the virtual agent stops messaging and booking for {row.name or row.phone}.",
+        )
+
+    async def dismiss(self, principal: Principal, *, interaction_id: str, reason: str) -> StatusResult:
+        if not reason or not reason.strip():
+            raise UserInputError("'reason' is required: why is this interaction dismissed?")
+        row = await self.row(interaction_id)
+        target = s.DISMISSED_AGENT if principal.is_ai else s.DISMISSED_HUMAN
+        change = StatusChange(target, reason.strip(), principal.name)
+        values = {"status_reason": reason.strip(), "last_activity_at": self._now()}
+        return await self._change(row, principal, values, change, note="Dismissed.")
+
+    async def record_booking(
+        self,
+        principal: Principal,
+        interaction_id: str,
+        *,
+        job_id: int,
+        job_number: str,
+        customer_id: int,
+        location_id: int,
+    ) -> None:
+        """A job was booked in this conversation: Converted: Agent (AI) or Converted: Human."""
+        row = await self.row(interaction_id)
+        if row.job_id == job_id:
+            return  # a replayed or reconciled booking: already recorded
+        target = s.CONVERTED_AGENT if principal.is_ai else s.CONVERTED_HUMAN
+        values = {
+            "job_id": job_id,
+            "job_number": job_number,
+            "customer_id": customer_id,
+            "location_id": location_id,
+            "type": row.type,
+            "last_activity_at": self._now(),
+        }
+        await self._change(
+            row, principal, values, StatusChange(target, f"booked job {job_number}", principal.name)
+        )
+
+    async def record_escalation(
+        self, principal: Principal, interaction_id: str, *, status: str, note: str
+    ) -> str:
+        row = await self.row(interaction_id)
+        values = {"status_reason": note[:500], "last_activity_at": self._now()}
+        result = await self._change(row, principal, values, StatusChange(status, note[:500], principal.name))
+        return result.status
+
+    async def check_may_book(
+        self, principal: Principal, interaction_id: str | None, *, lead_id: int | None, customer_id: int
+    ) -> None:
+        """Before a booking: the takeover lock, and that the conversation can still convert."""
+        linked = await self._records.linked(lead_id=lead_id, customer_id=customer_id, phone=None)
+        if interaction_id is not None:
+            row = await self.row(interaction_id)
+            linked.append(row)
+            ensure_agent_may_act(principal, linked, "book jobs")
+            target = s.CONVERTED_AGENT if principal.is_ai else s.CONVERTED_HUMAN
+            self._check(row, StatusChange(target, None, principal.name), by_ai=principal.is_ai)
+        else:
+            ensure_agent_may_act(principal, linked, "book jobs")
+
+    async def ensure_can_become(self, principal: Principal, interaction_id: str, status: str) -> None:
+        """Refuse early (before anything is written upstream) a change the state machine forbids."""
+        row = await self.row(interaction_id)
+        ensure_agent_may_act(principal, await self._linked(row), "act")
+        self._check(row, StatusChange(status, None, principal.name), by_ai=principal.is_ai)
+
+    async def check_may_act(self, principal: Principal, interaction_id: str, action: str) -> None:
+        row = await self.row(interaction_id)
+        ensure_agent_may_act(principal, await self._linked(row), action)
+
+    async def _change(
+        self,
+        row: InteractionRow,
+        principal: Principal,
+        values: dict,
+        change: StatusChange | None,
+        *,
+        note: str = "",  # type: ignore[type-arg]
+    ) -> StatusResult:
+        if change is not None:
+            self._check(row, change, by_ai=principal.is_ai)
+        try:
+            await self._records.update(
+                row.id, values, expected_status=row.status, change=change, at=self._now()
+            )
+        except StaleStatus:
+            raise UserInputError(
+                f"Interaction {row.id} changed status while this was being saved; read it again and retry."
+            ) from None
+        status = change.to_status if change else row.status
+        return StatusResult(interaction_id=row.id, status=status, previous_status=row.status, note=note)
+
+    @staticmethod
+    def _check(row: InteractionRow, change: StatusChange, *, by_ai: bool) -> None:
+        try:
+            s.check_transition(row.status, change.to_status, by_ai=by_ai)
+        except s.TransitionRefused as exc:
+            raise Refused(f"{exc} (interaction {row.id})") from None
+
+    async def _linked(self, row: InteractionRow) -> list[InteractionRow]:
+        linked = await self._records.linked(
+            lead_id=row.servicetitan_lead_id, customer_id=row.customer_id, phone=row.phone
+        )
+        return [*linked, row]
+
+    async def row(self, interaction_id: str) -> InteractionRow:
+        row = await self._records.get(interaction_id.strip())
+        if row is None:
+            raise NotFound(f"No interaction with id '{interaction_id}'. Use list_interactions to find it.")
+        return row
+
+    # ------------------------------------------------------------------ views
+    async def list(
+        self,
+        *,
+        status: str | None = None,
+        goal: str | None = None,
+        channel: str | None = None,
+        kind: str | None = None,
+        escalated_only: bool = False,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        search: str | None = None,
+        limit: int = 25,
+        cursor: str | None = None,
+    ) -> InteractionList:
+        statuses = None
+        if status:
+            try:
+                statuses = s.statuses_in(status)
+            except ValueError as exc:
+                raise UserInputError(f"{exc}.") from None
+        if escalated_only:
+            escalated = set(s.statuses_in(s.ESCALATED))
+            statuses = tuple(x for x in (statuses or s.ALL_STATUSES) if x in escalated)
+        where = ListFilter(statuses, goal, channel, kind, since, until, search)
+        rows = await self._records.page(where, limit=limit + 1, after=_decode_cursor(cursor))
+        total = len(await self._records.matching(where))
+        more = len(rows) > limit
+        rows = rows[:limit]
+        items = [
+            InteractionRowView(
+                interaction_id=r.id,
+                status=r.status,
+                goal=r.goal,
+                channel=r.channel,
+                type=r.type,
+                name=r.name,
+                phone=mask_phone(r.phone) if r.phone else None,
+                source=r.source,
+                last_activity_at=r.last_activity_at,
+                summary=_snippet(r.summary or generated_summary(r, [], [])),
+            )
+            for r in rows
+        ]
+        next_cursor = _encode_cursor(rows[-1]) if more and rows else None
+        return InteractionList(items=items, next_cursor=next_cursor, total_matching=total)
+
+    async def detail(self, interaction_id: str, *, can_hear_calls: bool) -> InteractionDetail:
+        row = await self.row(interaction_id)
+        messages = await self._records.messages(row.id)
+        calls = await self._records.calls(row.id)
+        history = await self._records.history(row.id)
+        thread = [_message_item(m) for m in messages]
+        hidden = None
+        if can_hear_calls:
+            thread += [_call_item(c) for c in calls]
+        elif calls:
+            hidden = (
+                f"{len(calls)} call transcript(s) and recording(s) are hidden: "
+                "they need the Listen to Call Recording permission."
+            )
+        thread.sort(key=lambda item: item.at)
+        address = ", ".join(p for p in (row.street, row.city, row.state, row.zip) if p) or None
+        return InteractionDetail(
+            interaction_id=row.id,
+            status=row.status,
+            goal=row.goal,
+            channel=row.channel,
+            type=row.type,
+            name=row.name,
+            phone=row.phone,
+            email=row.email,
+            address=address,
+            source=row.source,
+            request=row.request,
+            received_at=row.received_at,
+            last_activity_at=row.last_activity_at,
+            taken_over_by=row.taken_over_by,
+            links=InteractionLinks(
+                servicetitan_lead_id=row.servicetitan_lead_id,
+                customer_id=row.customer_id,
+                location_id=row.location_id,
+                job_id=row.job_id,
+                job_number=row.job_number,
+            ),
+            overview_summary=row.summary or generated_summary(row, messages, calls if can_hear_calls else []),
+            summary_written_by="agent" if row.summary else "generated",
+            thread=thread,
+            status_history=[
+                HistoryItem(
+                    at=h.at, from_status=h.from_status, to_status=h.to_status, actor=h.actor, reason=h.reason
+                )
+                for h in history
+            ],
+            hidden=hidden,
+        )
+
+    async def stats(
+        self, *, since: datetime | None, until: datetime | None, goal: str | None
+    ) -> InteractionStats:
+        now = self._now()
+        until = until or now
+        since = since or until - DEFAULT_PERIOD
+        if since >= until:
+            raise UserInputError("'since' must be before 'until'.")
+        rows = await self._records.matching(ListFilter(goal=goal, since=since, until=until))
+        inbound = await self._records.inbound_counts_since(until - timedelta(hours=24), until)
+        values = compute(rows, inbound, high_activity_inbound=self._settings.high_activity_inbound)
+        return InteractionStats(since=since, until=until, goal=goal, **values)  # type: ignore[arg-type]
+
+
+def _message_item(message: MessageRow) -> ThreadItem:
+    sender = (message.sender_name or "a person") if message.sender == "human" else message.sender
+    return ThreadItem(
+        at=message.created_at, kind="message", direction=message.direction, sender=sender, text=message.text
+    )  # type: ignore[arg-type]
+
+
+def _call_item(call: CallRow) -> ThreadItem:
+    sender = (call.sender_name or "a person") if call.sender == "human" else call.sender
+    return ThreadItem(
+        at=call.created_at,
+        kind="call",
+        direction=call.direction,  # type: ignore[arg-type]
+        sender=sender,
+        text=call.transcript,
+        recording_url=call.recording_url,
+        duration_seconds=call.duration_seconds,
+        outcome=call.outcome,
+    )
+
+
+def outcome_for_human(outcome: str) -> str:
+    return s.DISMISSED_HUMAN if outcome == "dismissed" else OUTCOME_STATUSES[outcome]
+
+
+def _text(text: str, *, field: str = "text") -> str:
+    if text is None or not text.strip():
+        raise UserInputError(f"'{field}' cannot be empty.")
+    if len(text) > MAX_TEXT * 4:
+        raise UserInputError(f"'{field}' is too long ({len(text)} characters).")
+    return text.strip()
+
+
+def _message_note(direction: str, status: str, previous: str) -> str:
+    if status == s.OPT_OUT and previous != s.OPT_OUT:
+        return "The lead opted out. Send nothing more (one confirmation at most); the conversation is closed."
+    if previous == s.OPT_OUT and status != s.OPT_OUT:
+        return "The lead opted back in."
+    return "Logged." if direction == "outbound" else "Reply logged; answer it."
+
+
+def _snippet(text: str, limit: int = 160) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _new_id(prefix: str) -> str:
+    return f"{prefix}_{uuid.uuid4().hex[:16]}"
+
+
+def _encode_cursor(row: InteractionRow) -> str:
+    raw = json.dumps([row.last_activity_at.isoformat(), row.id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str | None) -> tuple[datetime, str] | None:
+    if not cursor:
+        return None
+    try:
+        at, last_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        return datetime.fromisoformat(at), str(last_id)
+    except (ValueError, TypeError):
+        raise UserInputError("That cursor is not valid; use next_cursor exactly as returned.") from None

@@ -1,0 +1,326 @@
+"""Interactions, their messages, calls and status history. Every write is one committed transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Select, and_, func, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from st_mcp.store.schema import calls, interactions, messages, status_history
+
+
+@dataclass(frozen=True, slots=True)
+class InteractionRow:
+    id: str
+    goal: str
+    channel: str
+    type: str
+    status: str
+    name: str | None
+    phone: str | None
+    email: str | None
+    street: str | None
+    city: str | None
+    state: str | None
+    zip: str | None
+    request: str | None
+    source: str | None
+    campaign_id: int | None
+    servicetitan_lead_id: int | None
+    customer_id: int | None
+    location_id: int | None
+    job_id: int | None
+    job_number: str | None
+    summary: str | None
+    outcome: str | None
+    status_reason: str | None
+    taken_over_by: str | None
+    duplicate_of: str | None
+    in_service_area: bool | None
+    received_at: datetime
+    first_outbound_at: datetime | None
+    last_inbound_at: datetime | None
+    last_activity_at: datetime
+    inbound_count: int
+    outbound_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRow:
+    id: str
+    interaction_id: str
+    direction: str
+    channel: str
+    sender: str
+    sender_name: str | None
+    text: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CallRow:
+    id: str
+    interaction_id: str
+    direction: str
+    transcript: str
+    recording_url: str | None
+    duration_seconds: int
+    outcome: str | None
+    sender: str
+    sender_name: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryRow:
+    interaction_id: str
+    from_status: str | None
+    to_status: str
+    reason: str | None
+    actor: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StatusChange:
+    to_status: str
+    reason: str | None
+    actor: str
+
+
+@dataclass(frozen=True, slots=True)
+class ListFilter:
+    statuses: Sequence[str] | None = None
+    goal: str | None = None
+    channel: str | None = None
+    type: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    search: str | None = None
+
+
+class StaleStatus(Exception):
+    """The interaction changed status under us (a concurrent writer); re-read and decide again."""
+
+
+class InteractionRecords:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def create(self, values: Mapping[str, Any], actor: str, reason: str | None) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(insert(interactions).values(**values))
+            await _history(
+                conn, values["id"], None, StatusChange(values["status"], reason, actor), values["received_at"]
+            )
+
+    async def get(self, interaction_id: str) -> InteractionRow | None:
+        async with self._engine.connect() as conn:
+            row = (
+                (await conn.execute(select(interactions).where(interactions.c.id == interaction_id)))
+                .mappings()
+                .first()
+            )
+        return _row(InteractionRow, row) if row else None
+
+    async def update(
+        self,
+        interaction_id: str,
+        values: Mapping[str, Any],
+        *,
+        expected_status: str,
+        change: StatusChange | None = None,
+        at: datetime,
+    ) -> None:
+        """Apply ``values`` (and a status change) only if the status is still ``expected_status``."""
+        async with self._engine.begin() as conn:
+            await self._guarded_update(conn, interaction_id, values, expected_status, change, at)
+
+    async def add_message(
+        self,
+        message: MessageRow,
+        values: Mapping[str, Any],
+        *,
+        expected_status: str,
+        change: StatusChange | None,
+    ) -> None:
+        async with self._engine.begin() as conn:
+            await self._guarded_update(
+                conn, message.interaction_id, values, expected_status, change, message.created_at
+            )
+            await conn.execute(insert(messages).values(**_values(message)))
+
+    async def add_call(
+        self, call: CallRow, values: Mapping[str, Any], *, expected_status: str, change: StatusChange | None
+    ) -> None:
+        async with self._engine.begin() as conn:
+            await self._guarded_update(
+                conn, call.interaction_id, values, expected_status, change, call.created_at
+            )
+            await conn.execute(insert(calls).values(**_values(call)))
+
+    async def _guarded_update(
+        self,
+        conn: AsyncConnection,
+        interaction_id: str,
+        values: Mapping[str, Any],
+        expected_status: str,
+        change: StatusChange | None,
+        at: datetime,
+    ) -> None:
+        row_values = dict(values)
+        if change is not None:
+            row_values["status"] = change.to_status
+        statement = (
+            update(interactions)
+            .where(interactions.c.id == interaction_id, interactions.c.status == expected_status)
+            .values(**row_values)
+        )
+        if (await conn.execute(statement)).rowcount != 1:
+            raise StaleStatus(interaction_id)
+        if change is not None and change.to_status != expected_status:
+            await _history(conn, interaction_id, expected_status, change, at)
+
+    async def messages(self, interaction_id: str) -> list[MessageRow]:
+        query = (
+            select(messages)
+            .where(messages.c.interaction_id == interaction_id)
+            .order_by(messages.c.created_at)
+        )
+        return await self._all(MessageRow, query)
+
+    async def calls(self, interaction_id: str) -> list[CallRow]:
+        query = select(calls).where(calls.c.interaction_id == interaction_id).order_by(calls.c.created_at)
+        return await self._all(CallRow, query)
+
+    async def history(self, interaction_id: str) -> list[HistoryRow]:
+        query = (
+            select(status_history)
+            .where(status_history.c.interaction_id == interaction_id)
+            .order_by(status_history.c.id)
+        )
+        return await self._all(HistoryRow, query)
+
+    async def latest_open_for_phone(
+        self, phone: str, statuses: Sequence[str], since: datetime | None = None
+    ) -> InteractionRow | None:
+        conditions = [interactions.c.phone == phone, interactions.c.status.in_(statuses)]
+        if since is not None:
+            conditions.append(interactions.c.received_at >= since)
+        query = (
+            select(interactions).where(*conditions).order_by(interactions.c.last_activity_at.desc()).limit(1)
+        )
+        found = await self._all(InteractionRow, query)
+        return found[0] if found else None
+
+    async def linked(
+        self, *, lead_id: int | None, customer_id: int | None, phone: str | None
+    ) -> list[InteractionRow]:
+        """Interactions tied to any of these ServiceTitan identities."""
+        clauses = []
+        if lead_id is not None:
+            clauses.append(interactions.c.servicetitan_lead_id == lead_id)
+        if customer_id is not None:
+            clauses.append(interactions.c.customer_id == customer_id)
+        if phone is not None:
+            clauses.append(interactions.c.phone == phone)
+        if not clauses:
+            return []
+        return await self._all(InteractionRow, select(interactions).where(or_(*clauses)))
+
+    async def page(
+        self, where: ListFilter, *, limit: int, after: tuple[datetime, str] | None
+    ) -> list[InteractionRow]:
+        """Newest activity first; keyset pagination on (last_activity_at, id)."""
+        query = _filtered(select(interactions), where)
+        if after is not None:
+            at, last_id = after
+            query = query.where(
+                or_(
+                    interactions.c.last_activity_at < at,
+                    and_(interactions.c.last_activity_at == at, interactions.c.id < last_id),
+                )
+            )
+        query = query.order_by(interactions.c.last_activity_at.desc(), interactions.c.id.desc()).limit(limit)
+        return await self._all(InteractionRow, query)
+
+    async def matching(self, where: ListFilter) -> list[InteractionRow]:
+        return await self._all(InteractionRow, _filtered(select(interactions), where))
+
+    async def inbound_counts_since(self, since: datetime, until: datetime) -> dict[str, int]:
+        query = (
+            select(messages.c.interaction_id, func.count())
+            .where(
+                messages.c.direction == "inbound",
+                messages.c.created_at >= since,
+                messages.c.created_at <= until,
+            )
+            .group_by(messages.c.interaction_id)
+        )
+        async with self._engine.connect() as conn:
+            return {row[0]: int(row[1]) for row in await conn.execute(query)}
+
+    async def _all(self, kind: type, query: Select[Any]) -> list[Any]:
+        async with self._engine.connect() as conn:
+            return [_row(kind, row) for row in (await conn.execute(query)).mappings().all()]
+
+
+def _filtered(query: Select[Any], where: ListFilter) -> Select[Any]:
+    c = interactions.c
+    if where.statuses is not None:
+        query = query.where(c.status.in_(list(where.statuses)))
+    for column, value in ((c.goal, where.goal), (c.channel, where.channel), (c.type, where.type)):
+        if value is not None:
+            query = query.where(column == value)
+    if where.since is not None:
+        query = query.where(c.received_at >= where.since)
+    if where.until is not None:
+        query = query.where(c.received_at < where.until)
+    if where.search:
+        pattern = f"%{where.search.strip().lower()}%"
+        query = query.where(
+            or_(
+                func.lower(c.name).like(pattern),
+                func.lower(c.summary).like(pattern),
+                func.lower(c.request).like(pattern),
+                c.phone.like(pattern),
+                func.lower(c.source).like(pattern),
+                c.job_number.like(pattern),
+            )
+        )
+    return query
+
+
+async def _history(
+    conn: AsyncConnection, interaction_id: str, from_status: str | None, change: StatusChange, at: datetime
+) -> None:
+    await conn.execute(
+        insert(status_history).values(
+            interaction_id=interaction_id,
+            from_status=from_status,
+            to_status=change.to_status,
+            reason=change.reason,
+            actor=change.actor,
+            at=at,
+        )
+    )
+
+
+def _values(record: Any) -> dict[str, Any]:
+    return {f.name: getattr(record, f.name) for f in fields(record)}
+
+
+def _row(kind: type, row: Mapping[str, Any]) -> Any:
+    names = {f.name for f in fields(kind)}
+    return kind(**{name: _aware(row[name]) for name in names})
+
+
+def _aware(value: Any) -> Any:
+    # SQLite hands datetimes back naive; everything stored is UTC.
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value

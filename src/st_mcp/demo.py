@@ -83,8 +83,10 @@ async def _story(settings: Settings, upstream: Upstream) -> int:
     agent_settings = settings.model_copy(update={"identity": IdentitySettings(role="virtual_agent")})
     csr_settings = settings.model_copy(update={"identity": IdentitySettings(role="csr", principal=CSR_NAME)})
     ledger: list[tuple[str, int]] = []
-    print(f"st-mcp demo — ServiceTitan tenant {st.tenant_id} ({settings.servicetitan.environment}); "
-          "a scripted virtual agent and a CSR, each through a real MCP client session")  # fmt: skip
+    print(
+        f"st-mcp demo — ServiceTitan tenant {st.tenant_id} ({settings.servicetitan.environment}); "
+        "a scripted virtual agent and a CSR, each through a real MCP client session"
+    )
 
     async with Client(create_server(agent_settings, upstream=upstream)) as agent_client:
         agent = Session(agent_client, st, "Agent", ledger)
@@ -111,9 +113,14 @@ async def _first_lead(agent: Session) -> dict[str, Any]:
     print("\n7:45 pm — an Angi lead arrives: Jordan Avery, (303) 555-0142, “Furnace blowing cold air”")
     lead = await agent.call(
         "ingest_lead",
-        {"name": "Jordan Avery", "phone": "(303) 555-0142", "zip": "80210", "source": "Angi",
-         "summary": "Furnace blowing cold air"},
-    )  # fmt: skip
+        {
+            "name": "Jordan Avery",
+            "phone": "(303) 555-0142",
+            "zip": "80210",
+            "source": "Angi",
+            "summary": "Furnace blowing cold air",
+        },
+    )
     interaction = lead["interaction_id"]
     show(f"interaction {interaction}: {lead['status']}")
     greeting = "Hi Jordan, this is Sam, Peak Home Services' virtual assistant. Sorry about the furnace!"
@@ -137,20 +144,26 @@ async def _first_lead(agent: Session) -> dict[str, Any]:
     await agent.text(interaction, "inbound", f"{chosen['label'].split(',')[0]} is good.")
     booked = await agent.call(
         "book_job",
-        {"customer_id": customer["customer_id"], "location_id": location["location_id"],
-         "slot_id": chosen["slot_id"], "summary": "Furnace blowing cold air (Angi lead).",
-         "interaction_id": interaction},
-    )  # fmt: skip
+        {
+            "customer_id": customer["customer_id"],
+            "location_id": location["location_id"],
+            "slot_id": chosen["slot_id"],
+            "summary": "Furnace blowing cold air (Angi lead).",
+            "interaction_id": interaction,
+        },
+    )
     show(f"job {booked['job_number']} booked for {booked['label']}")
     await agent.text(
         interaction, "outbound", f"You're booked: {booked['label']}, job {booked['job_number']}."
     )
     await agent.call(
         "update_interaction",
-        {"interaction_id": interaction,
-         "summary": f"Jordan Avery (Angi): furnace blowing cold air. Booked Heating Repair "
-                    f"{booked['label']}, job {booked['job_number']}. Nothing pending."},
-    )  # fmt: skip
+        {
+            "interaction_id": interaction,
+            "summary": f"Jordan Avery (Angi): furnace blowing cold air. Booked Heating Repair "
+            f"{booked['label']}, job {booked['job_number']}. Nothing pending.",
+        },
+    )
     status = await agent.call("get_job_status", {"job_id": booked["job_id"]})
     show(status["status_text"])
     return booked
@@ -160,9 +173,14 @@ async def _second_lead(agent: Session) -> str:
     print("\n8:02 pm — a Website lead: Priya Raman, 720.555.0118, “Water heater leaking”")
     lead = await agent.call(
         "ingest_lead",
-        {"name": "Priya Raman", "phone": "720.555.0118", "zip": "80302", "source": "Website",
-         "summary": "Water heater leaking"},
-    )  # fmt: skip
+        {
+            "name": "Priya Raman",
+            "phone": "720.555.0118",
+            "zip": "80302",
+            "source": "Website",
+            "summary": "Water heater leaking",
+        },
+    )
     interaction = lead["interaction_id"]
     greeting = "Hi Priya, this is Sam from Peak Home Services. I can help with the water heater"
     await agent.text(interaction, "outbound", f"{greeting} — shall I look for a time?")
@@ -184,9 +202,14 @@ async def _out_of_area_lead(agent: Session) -> None:
     print("\n8:10 pm — a Thumbtack lead from Colorado Springs (ZIP 80907), outside the service area")
     lead = await agent.call(
         "ingest_lead",
-        {"name": "Harold Kessler", "phone": "719-555-0124", "zip": "80907", "source": "Thumbtack",
-         "summary": "Outlet not working"},
-    )  # fmt: skip
+        {
+            "name": "Harold Kessler",
+            "phone": "719-555-0124",
+            "zip": "80907",
+            "source": "Thumbtack",
+            "summary": "Outlet not working",
+        },
+    )
     show(f"{lead['status']}: {lead['note']}")
 
 
@@ -214,8 +237,10 @@ async def _csr_view(csr: Session) -> None:
     print(f"\nThe Interactions page, as {CSR_NAME} sees it:")
     page = await csr.call("list_interactions", {})
     for item in page["items"]:
-        print(f"    {item['status']:<28}{item['goal']:<15}{(item['name'] or ''):<16}{item['phone'] or '':<17}"
-              f"{item['source'] or ''}")  # fmt: skip
+        print(
+            f"    {item['status']:<28}{item['goal']:<15}{(item['name'] or ''):<16}{item['phone'] or '':<17}"
+            f"{item['source'] or ''}"
+        )
     stats = await csr.call("interaction_stats", {})
     rate = lambda value: "—" if value is None else f"{value:.0%}"  # noqa: E731
     speed = stats["median_speed_to_lead_seconds"]

@@ -35,8 +35,16 @@ class ReferenceData:
         self.task_data = cached(self._task_data)
 
     def clear(self) -> None:
-        for fn in (self.job_types, self.business_units, self.campaigns, self.tag_types, self.technicians,
-                   self.zones, self.cancel_reasons, self.task_data):  # fmt: skip
+        for fn in (
+            self.job_types,
+            self.business_units,
+            self.campaigns,
+            self.tag_types,
+            self.technicians,
+            self.zones,
+            self.cancel_reasons,
+            self.task_data,
+        ):
             fn.cache_clear()
 
     async def _job_types(self) -> list[JobType]:

@@ -54,9 +54,17 @@ async def list_interactions(
     """
     app = app_context(ctx)
     return await app.interactions.list(
-        status=status, goal=goal, channel=channel, kind=type, escalated_only=escalated_only,
-        since=since, until=until, search=search, limit=limit, cursor=cursor,
-    )  # fmt: skip
+        status=status,
+        goal=goal,
+        channel=channel,
+        kind=type,
+        escalated_only=escalated_only,
+        since=since,
+        until=until,
+        search=search,
+        limit=limit,
+        cursor=cursor,
+    )
 
 
 @tool(

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError, model_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
@@ -36,6 +36,7 @@ ENV_VARS: dict[str, tuple[str, ...]] = {
     "ST_MCP_DATABASE_URL": ("database_url",),
     "ST_MCP_ROLE": ("identity", "role"),
     "ST_MCP_PRINCIPAL": ("identity", "principal"),
+    "ST_MCP_PROMPTS_DIR": ("prompts_dir",),
 }
 _SETTING_NAMES = {path: name for name, path in ENV_VARS.items()}
 CREDENTIAL_VARS = ("ST_TENANT_ID", "ST_CLIENT_ID", "ST_CLIENT_SECRET", "ST_APP_KEY")
@@ -179,6 +180,18 @@ class EngagementSettings(BaseModel):
     dedupe_hours: int = Field(default=24, gt=0)  # a new lead with the same phone within this is a duplicate
 
 
+class PersonaSettings(BaseModel):
+    """Who the agent is, as the prompts introduce it (TOML ``[persona]``)."""
+
+    model_config = {"extra": "forbid"}
+
+    company_name: str = Field(default="Peak Home Services", min_length=1)
+    agent_name: str = Field(default="Sam", min_length=1)
+    trades: list[str] = Field(default_factory=lambda: ["HVAC", "Plumbing", "Electrical", "Garage Door"])
+    tone: str = "warm, brief, plain-spoken"
+    support_phone: str = "(303) 555-0100"  # what HELP replies and opt-out confirmations give
+
+
 class _FlatEnvironment(PydanticBaseSettingsSource):
     """Reads the documented flat variable names into the nested settings shape."""
 
@@ -211,6 +224,19 @@ class Settings(BaseSettings):
     escalation: EscalationSettings = Field(default_factory=EscalationSettings)
     identity: IdentitySettings = Field(default_factory=IdentitySettings)
     engagement: EngagementSettings = Field(default_factory=EngagementSettings)
+    persona: PersonaSettings = Field(default_factory=PersonaSettings)
+    # An operator's folder of prompt files; one named like a shipped prompt replaces it.
+    prompts_dir: str | None = None
+
+    @field_validator("prompts_dir")
+    @classmethod
+    def _prompts_dir_exists(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        folder = Path(value).expanduser()
+        if not folder.is_dir():
+            raise ValueError("no such folder")
+        return str(folder)
 
     @classmethod
     def settings_customise_sources(

@@ -12,6 +12,8 @@ from st_mcp import __version__
 from st_mcp.config import Settings
 from st_mcp.server.context import AppContext, open_app_context
 from st_mcp.server.guard import guarded
+from st_mcp.server.prompts import register_prompts
+from st_mcp.server.resources import register_resources
 from st_mcp.server.tools import agent, conversation, interactions  # noqa: F401 - importing registers them
 from st_mcp.server.tools.registry import TOOLS
 from st_mcp.upstream import Upstream
@@ -41,4 +43,6 @@ def create_server(settings: Settings, *, upstream: Upstream | None = None) -> MC
             annotations=spec.annotations,
             structured_output=True,
         )
+    register_prompts(server, settings)
+    register_resources(server)
     return server

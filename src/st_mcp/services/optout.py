@@ -42,13 +42,25 @@ _REVOCATIONS = re.compile(
 )
 
 
+# "Stop please", "please STOP", "STOP STOP", "unsubscribe now": a stop word with nothing but politeness around
+# it is as clear as the bare keyword (ambiguous ones — "cancel please", "end" — stay whole-message only).
+_POLITE_STOP = re.compile(
+    r"^((please|pls|plz) )?(stop|stopall|stop all|unsubscribe|optout|opt-out|opt out)"
+    r"( (stop|stopall|unsubscribe))*( (please|pls|plz|now|it|thanks|thank you))*$"
+)
+
+
 def _normalized(text: str) -> str:
     return " ".join(re.sub(r"[^\w\s'-]", " ", text.casefold()).split())
 
 
 def is_opt_out(text: str) -> bool:
     normalized = _normalized(text)
-    return normalized in OPT_OUT_KEYWORDS or bool(_REVOCATIONS.search(normalized))
+    return (
+        normalized in OPT_OUT_KEYWORDS
+        or bool(_POLITE_STOP.match(normalized))
+        or bool(_REVOCATIONS.search(normalized))
+    )
 
 
 def is_opt_in(text: str) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
@@ -210,7 +211,7 @@ class InteractionRecords:
     ) -> InteractionRow | None:
         conditions = [interactions.c.phone == phone, interactions.c.status.in_(statuses)]
         if since is not None:
-            conditions.append(interactions.c.received_at >= since)
+            conditions.append(interactions.c.received_at >= as_utc(since))
         query = (
             select(interactions).where(*conditions).order_by(interactions.c.last_activity_at.desc()).limit(1)
         )
@@ -238,7 +239,7 @@ class InteractionRecords:
         """Newest activity first; keyset pagination on (last_activity_at, id)."""
         query = _filtered(select(interactions), where)
         if after is not None:
-            at, last_id = after
+            at, last_id = as_utc(after[0]), after[1]
             query = query.where(
                 or_(
                     interactions.c.last_activity_at < at,
@@ -251,22 +252,29 @@ class InteractionRecords:
     async def matching(self, where: ListFilter) -> list[InteractionRow]:
         return await self._all(InteractionRow, _filtered(select(interactions), where))
 
-    async def inbound_counts_since(self, since: datetime, until: datetime) -> dict[str, int]:
+    async def inbound_counts_since(
+        self, since: datetime, until: datetime, *, interaction_id: str | None = None
+    ) -> dict[str, int]:
         query = (
             select(messages.c.interaction_id, func.count())
             .where(
                 messages.c.direction == "inbound",
-                messages.c.created_at >= since,
-                messages.c.created_at <= until,
+                messages.c.created_at >= as_utc(since),
+                messages.c.created_at <= as_utc(until),
             )
             .group_by(messages.c.interaction_id)
         )
+        if interaction_id is not None:
+            query = query.where(messages.c.interaction_id == interaction_id)
         async with self._engine.connect() as conn:
             return {row[0]: int(row[1]) for row in await conn.execute(query)}
 
     async def _all(self, kind: type, query: Select[Any]) -> list[Any]:
         async with self._engine.connect() as conn:
             return [_row(kind, row) for row in (await conn.execute(query)).mappings().all()]
+
+
+_PHONE_LIKE = re.compile(r"[\d\s().+-]+")
 
 
 def _filtered(query: Select[Any], where: ListFilter) -> Select[Any]:
@@ -277,21 +285,24 @@ def _filtered(query: Select[Any], where: ListFilter) -> Select[Any]:
         if value is not None:
             query = query.where(column == value)
     if where.since is not None:
-        query = query.where(c.received_at >= where.since)
+        query = query.where(c.received_at >= as_utc(where.since))
     if where.until is not None:
-        query = query.where(c.received_at < where.until)
+        query = query.where(c.received_at < as_utc(where.until))
     if where.search:
         pattern = f"%{where.search.strip().lower()}%"
-        query = query.where(
-            or_(
-                func.lower(c.name).like(pattern),
-                func.lower(c.summary).like(pattern),
-                func.lower(c.request).like(pattern),
-                c.phone.like(pattern),
-                func.lower(c.source).like(pattern),
-                c.job_number.like(pattern),
-            )
-        )
+        clauses = [
+            func.lower(c.name).like(pattern),
+            func.lower(c.summary).like(pattern),
+            func.lower(c.request).like(pattern),
+            c.phone.like(pattern),
+            func.lower(c.source).like(pattern),
+            c.job_number.like(pattern),
+        ]
+        # A phone as a CSR types it — "(720) 555-0193", "720-555-0193" — matches on its digits.
+        digits = re.sub(r"\D", "", where.search)
+        if len(digits) >= 4 and _PHONE_LIKE.fullmatch(where.search.strip()):
+            clauses.append(c.phone.like(f"%{digits[-10:]}%"))
+        query = query.where(or_(*clauses))
     return query
 
 
@@ -317,6 +328,13 @@ def _values(record: Any) -> dict[str, Any]:
 def _row(kind: type, row: Mapping[str, Any]) -> Any:
     names = {f.name for f in fields(kind)}
     return kind(**{name: _aware(row[name]) for name in names})
+
+
+def as_utc(value: datetime) -> datetime:
+    """Times are stored (and compared, on SQLite as text) in UTC: convert before comparing.
+
+    A naive time is taken to be UTC already."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _aware(value: Any) -> Any:

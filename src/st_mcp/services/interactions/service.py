@@ -8,6 +8,7 @@ on one database) cannot both win.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import uuid
 from collections.abc import Awaitable, Callable
@@ -51,6 +52,7 @@ from st_mcp.store.interactions import (
     MessageRow,
     StaleStatus,
     StatusChange,
+    as_utc,
 )
 
 OUTCOME_STATUSES: dict[str, str] = {
@@ -194,18 +196,28 @@ class Interactions:
             values = {"outbound_count": row.outbound_count + 1, "last_activity_at": now}
             if row.first_outbound_at is None:
                 values["first_outbound_at"] = now
-            change = self._engagement_change(row, principal, now, last_inbound=row.last_inbound_at)
+            change = self._engagement_change(
+                row,
+                principal,
+                now,
+                last_inbound=row.last_inbound_at,
+                inbound_24h=await self._recent(row, now),
+            )
             sender, sender_name = principal.sender_kind, None if principal.is_ai else principal.name
         else:
             values = {"inbound_count": row.inbound_count + 1, "last_inbound_at": now, "last_activity_at": now}
-            change = self._inbound_change(row, body, principal, now)
+            change = self._inbound_change(row, body, principal, now, await self._recent(row, now))
             sender, sender_name = "lead", row.name
         message = MessageRow(_new_id("msg"), row.id, direction, channel, sender, sender_name, body, now)
         await self._apply(
             row,
             change,
-            principal,
-            lambda: self._records.add_message(message, values, expected_status=row.status, change=change),
+            # What the lead writes changes the status by the lead's own decision (a STOP is honoured
+            # even in Takeover, whoever relays it); only outbound changes are the AI's.
+            by_ai=principal.is_ai and direction == "outbound",
+            write=lambda: self._records.add_message(
+                message, values, expected_status=row.status, change=change
+            ),
         )
         status = change.to_status if change else row.status
         return MessageResult(
@@ -246,7 +258,13 @@ class Interactions:
             change = StatusChange(s.OPT_OUT, "asked not to be contacted (call)", principal.name)
         elif direction == "outbound" and row.first_outbound_at is None:
             values["first_outbound_at"] = now
-            change = self._engagement_change(row, principal, now, last_inbound=row.last_inbound_at)
+            change = self._engagement_change(
+                row,
+                principal,
+                now,
+                last_inbound=row.last_inbound_at,
+                inbound_24h=await self._recent(row, now),
+            )
         call = CallRow(
             _new_id("call"),
             row.id,
@@ -262,8 +280,8 @@ class Interactions:
         await self._apply(
             row,
             change,
-            principal,
-            lambda: self._records.add_call(call, values, expected_status=row.status, change=change),
+            by_ai=principal.is_ai and not opted_out,  # an opt-out is the caller's decision
+            write=lambda: self._records.add_call(call, values, expected_status=row.status, change=change),
         )
         status = change.to_status if change else row.status
         return CallResult(
@@ -305,7 +323,7 @@ class Interactions:
         return await self.row(created.interaction_id)
 
     async def _ensure_may_send(self, principal: Principal, row: InteractionRow) -> None:
-        ensure_agent_may_act(principal, await self._linked(row), "send messages")
+        ensure_agent_may_act(principal, await self._linked(row), "send messages", conversation=row.id)
         if row.status == s.OPT_OUT:
             raise Refused(
                 f"{row.name or row.phone} opted out of messages; nothing may be sent until they text START."
@@ -323,21 +341,21 @@ class Interactions:
         now: datetime,
         *,
         last_inbound: datetime | None,
-        inbound_24h: int | None = None,
+        inbound_24h: int,
     ) -> StatusChange | None:
         group = s.group_of(row.status)
         if group not in (s.STARTED, s.ACTIVE, s.ABANDONED):
             return None
         status = s.engagement_status(
             last_inbound=last_inbound,
-            inbound_last_24h=inbound_24h if inbound_24h is not None else row.inbound_count,
+            inbound_last_24h=inbound_24h,
             now=now,
             thresholds=self._thresholds,
         )
         return StatusChange(status, None, principal.name) if status != row.status else None
 
     def _inbound_change(
-        self, row: InteractionRow, text: str, principal: Principal, now: datetime
+        self, row: InteractionRow, text: str, principal: Principal, now: datetime, recent: int
     ) -> StatusChange | None:
         if is_opt_out(text) and s.OPT_OUT in s.TRANSITIONS[s.group_of(row.status)]:
             return StatusChange(s.OPT_OUT, f"lead replied '{text[:40]}'", principal.name)
@@ -345,20 +363,26 @@ class Interactions:
             if is_opt_in(text):
                 return StatusChange(s.ACTIVE_HOT, "lead opted back in", principal.name)
             return None
-        return self._engagement_change(
-            row, principal, now, last_inbound=now, inbound_24h=row.inbound_count + 1
+        return self._engagement_change(row, principal, now, last_inbound=now, inbound_24h=recent + 1)
+
+    async def _recent(self, row: InteractionRow, now: datetime) -> int:
+        """The lead's replies in the 24 h before ``now`` (what lifts the temperature one step)."""
+        counts = await self._records.inbound_counts_since(
+            now - timedelta(hours=24), now, interaction_id=row.id
         )
+        return counts.get(row.id, 0)
 
     async def _apply(
         self,
         row: InteractionRow,
         change: StatusChange | None,
-        principal: Principal,
+        *,
+        by_ai: bool,
         write: Callable[[], Awaitable[None]],
     ) -> None:
         """Ask the state machine about the status change first, then commit the write."""
         if change is not None:
-            self._check(row, change, by_ai=principal.is_ai)
+            self._check(row, change, by_ai=by_ai)
         try:
             await write()
         except StaleStatus:
@@ -456,7 +480,7 @@ class Interactions:
         if interaction_id is not None:
             row = await self.row(interaction_id)
             linked.append(row)
-            ensure_agent_may_act(principal, linked, "book jobs")
+            ensure_agent_may_act(principal, linked, "book jobs", conversation=row.id)
             target = s.CONVERTED_AGENT if principal.is_ai else s.CONVERTED_HUMAN
             self._check(row, StatusChange(target, None, principal.name), by_ai=principal.is_ai)
         else:
@@ -465,12 +489,12 @@ class Interactions:
     async def ensure_can_become(self, principal: Principal, interaction_id: str, status: str) -> None:
         """Refuse early (before anything is written upstream) a change the state machine forbids."""
         row = await self.row(interaction_id)
-        ensure_agent_may_act(principal, await self._linked(row), "act")
+        ensure_agent_may_act(principal, await self._linked(row), "act", conversation=row.id)
         self._check(row, StatusChange(status, None, principal.name), by_ai=principal.is_ai)
 
     async def check_may_act(self, principal: Principal, interaction_id: str, action: str) -> None:
         row = await self.row(interaction_id)
-        ensure_agent_may_act(principal, await self._linked(row), action)
+        ensure_agent_may_act(principal, await self._linked(row), action, conversation=row.id)
 
     async def _change(
         self,
@@ -542,21 +566,7 @@ class Interactions:
         total = len(await self._records.matching(where))
         more = len(rows) > limit
         rows = rows[:limit]
-        items = [
-            InteractionRowView(
-                interaction_id=r.id,
-                status=r.status,
-                goal=r.goal,
-                channel=r.channel,
-                type=r.type,
-                name=r.name,
-                phone=mask_phone(r.phone) if r.phone else None,
-                source=r.source,
-                last_activity_at=r.last_activity_at,
-                summary=_snippet(r.summary or generated_summary(r, [], [])),
-            )
-            for r in rows
-        ]
+        items = [_list_item(r) for r in rows]
         next_cursor = _encode_cursor(rows[-1]) if more and rows else None
         return InteractionList(items=items, next_cursor=next_cursor, total_matching=total)
 
@@ -614,14 +624,33 @@ class Interactions:
         self, *, since: datetime | None, until: datetime | None, goal: str | None
     ) -> InteractionStats:
         now = self._now()
-        until = until or now
-        since = since or until - DEFAULT_PERIOD
+        until = as_utc(until) if until else now  # naive times are UTC; any offset is converted
+        since = as_utc(since) if since else until - DEFAULT_PERIOD
         if since >= until:
             raise UserInputError("'since' must be before 'until'.")
         rows = await self._records.matching(ListFilter(goal=goal, since=since, until=until))
         inbound = await self._records.inbound_counts_since(until - timedelta(hours=24), until)
         values = compute(rows, inbound, high_activity_inbound=self._settings.high_activity_inbound)
         return InteractionStats(since=since, until=until, goal=goal, **values)  # type: ignore[arg-type]
+
+
+def _list_item(row: InteractionRow) -> InteractionRowView:
+    """A row of the list, phones masked — also where the phone stands in for an unknown caller's name."""
+    masked = mask_phone(row.phone) if row.phone else None
+    if row.phone and row.name == row.phone:
+        row = dataclasses.replace(row, name=masked)
+    return InteractionRowView(
+        interaction_id=row.id,
+        status=row.status,
+        goal=row.goal,
+        channel=row.channel,
+        type=row.type,
+        name=row.name,
+        phone=masked,
+        source=row.source,
+        last_activity_at=row.last_activity_at,
+        summary=_snippet(row.summary or generated_summary(dataclasses.replace(row, phone=masked), [], [])),
+    )
 
 
 def _message_item(message: MessageRow) -> ThreadItem:

@@ -59,12 +59,13 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     TAKEOVER: frozenset({CONVERTED, DISMISSED, OPT_OUT, TERMINATED}),
     # A lead who replies after the cadence ended, or a failure someone retries, becomes active again.
     ABANDONED: frozenset({ACTIVE, CONVERTED, ESCALATED, DISMISSED, OPT_OUT}),
-    FAILED: frozenset({ACTIVE, ESCALATED, DISMISSED, TERMINATED}),
+    # A STOP is honoured from every status (DESIGN §6): the lead's opt-out is never dropped.
+    FAILED: frozenset({ACTIVE, ESCALATED, DISMISSED, OPT_OUT, TERMINATED}),
     # After a booking the conversation goes on: another job, a person about this one, an opt-out.
     CONVERTED: frozenset({CONVERTED, ESCALATED, OPT_OUT, TAKEOVER}),
     DISMISSED: frozenset({OPT_OUT}),
     OPT_OUT: frozenset({ACTIVE}),  # START/UNSTOP opts back in
-    TERMINATED: frozenset(),
+    TERMINATED: frozenset({OPT_OUT}),
 }
 
 

@@ -15,11 +15,15 @@ from st_mcp.services.interactions.statuses import TAKEOVER, group_of
 from st_mcp.store.interactions import InteractionRow
 
 
-def ensure_agent_may_act(principal: Principal, linked: Iterable[InteractionRow], action: str) -> None:
+def ensure_agent_may_act(
+    principal: Principal, linked: Iterable[InteractionRow], action: str, *, conversation: str | None = None
+) -> None:
+    """Refuse the AI if any linked interaction is in Takeover — or if ``conversation`` (the one acted on)
+    was ever taken over: it stays the person's after they book it (Converted: Human)."""
     if not principal.is_ai:
         return
     for row in linked:
-        if group_of(row.status) == TAKEOVER:
+        if group_of(row.status) == TAKEOVER or (row.id == conversation and row.taken_over_by):
             who = row.taken_over_by or "a person"
             raise Refused(
                 f"{who} has taken over the conversation with {row.name or row.phone or 'this lead'} "

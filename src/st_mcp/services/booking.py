@@ -155,10 +155,13 @@ class Booking:
         if stored is not None and stored.status == "booked":
             return self._replay(stored, fingerprint)
 
+        async with anyio.create_task_group() as tg:
+            records = Later(tg, self._customers.customer_and_location(customer_id, location_id))
+            phones = Later(tg, self._customers.phones_of(customer_id))
+        customer, location = records.value
         await self._interactions.check_may_book(
-            principal, interaction_id, lead_id=lead_id, customer_id=customer_id
+            principal, interaction_id, lead_id=lead_id, customer_id=customer_id, phones=phones.value
         )
-        customer, location = await self._customers.customer_and_location(customer_id, location_id)
         if customer.doNotService:
             raise Refused(
                 f"{customer.name} is marked do-not-service in ServiceTitan, so the agent cannot book. "

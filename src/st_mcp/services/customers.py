@@ -333,6 +333,12 @@ class Customers:
             note="This caller already exists; the new service address was added as a location.",
         )
 
+    async def phones_of(self, customer_id: int) -> list[str]:
+        """The customer's phone numbers in E.164 (unparseable numbers in ServiceTitan are skipped)."""
+        contacts = (await self._st.crm.list_customer_contacts(customer_id)).data
+        numbers = {_e164_or_raw(c.value) for c in contacts if c.type in ("Phone", "MobilePhone")}
+        return sorted(n for n in numbers if n.startswith("+"))
+
     async def location(self, location_id: int) -> Location:
         try:
             return await self._st.crm.get_location(location_id)

@@ -219,7 +219,7 @@ class InteractionRecords:
         return found[0] if found else None
 
     async def linked(
-        self, *, lead_id: int | None, customer_id: int | None, phone: str | None
+        self, *, lead_id: int | None, customer_id: int | None, phones: Sequence[str] = ()
     ) -> list[InteractionRow]:
         """Interactions tied to any of these ServiceTitan identities."""
         clauses = []
@@ -227,8 +227,8 @@ class InteractionRecords:
             clauses.append(interactions.c.servicetitan_lead_id == lead_id)
         if customer_id is not None:
             clauses.append(interactions.c.customer_id == customer_id)
-        if phone is not None:
-            clauses.append(interactions.c.phone == phone)
+        if phones:
+            clauses.append(interactions.c.phone.in_(list(phones)))
         if not clauses:
             return []
         return await self._all(InteractionRow, select(interactions).where(or_(*clauses)))

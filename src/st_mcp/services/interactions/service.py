@@ -11,7 +11,7 @@ import base64
 import dataclasses
 import json
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 
 from st_mcp.config import EngagementSettings
@@ -473,10 +473,20 @@ class Interactions:
         return result.status
 
     async def check_may_book(
-        self, principal: Principal, interaction_id: str | None, *, lead_id: int | None, customer_id: int
+        self,
+        principal: Principal,
+        interaction_id: str | None,
+        *,
+        lead_id: int | None,
+        customer_id: int,
+        phones: Sequence[str] = (),
     ) -> None:
-        """Before a booking: the takeover lock, and that the conversation can still convert."""
-        linked = await self._records.linked(lead_id=lead_id, customer_id=customer_id, phone=None)
+        """Before a booking: the takeover lock, and that the conversation can still convert.
+
+        ``phones`` are the customer's numbers in ServiceTitan: a lead taken over before any booking is
+        linked to the customer only through its phone.
+        """
+        linked = await self._records.linked(lead_id=lead_id, customer_id=customer_id, phones=phones)
         if interaction_id is not None:
             row = await self.row(interaction_id)
             linked.append(row)
@@ -527,7 +537,9 @@ class Interactions:
 
     async def _linked(self, row: InteractionRow) -> list[InteractionRow]:
         linked = await self._records.linked(
-            lead_id=row.servicetitan_lead_id, customer_id=row.customer_id, phone=row.phone
+            lead_id=row.servicetitan_lead_id,
+            customer_id=row.customer_id,
+            phones=[row.phone] if row.phone else [],
         )
         return [*linked, row]
 

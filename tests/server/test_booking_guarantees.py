@@ -330,7 +330,7 @@ BUDGET = {
     "lookup_customer": 9,
     "get_available_slots": 3,
     "get_available_slots (cached)": 1,
-    "book_job": 7,  # customer, location, contacts (takeover lock by phone), campaigns, tag types, capacity, create
+    "book_job": 7,  # customer, location, contacts (lock by phone), campaigns, tag types, capacity, create
     "get_job_status": 4,
     "escalate_to_dispatcher": 4,
 }

@@ -265,6 +265,12 @@ class Interactions:
                 last_inbound=row.last_inbound_at,
                 inbound_24h=await self._recent(row, now),
             )
+        elif direction == "inbound":
+            # A call from the lead is a reply, for temperature and for the response rate alike.
+            values.update(inbound_count=row.inbound_count + 1, last_inbound_at=now)
+            change = self._engagement_change(
+                row, principal, now, last_inbound=now, inbound_24h=await self._recent(row, now) + 1
+            )
         call = CallRow(
             _new_id("call"),
             row.id,

@@ -35,6 +35,8 @@ ENV_VARS: dict[str, tuple[str, ...]] = {
     "ST_REQUESTS_PER_SECOND": ("servicetitan", "requests_per_second"),
     "ST_MCP_DATABASE_URL": ("database_url",),
     "ST_MCP_ROLE": ("identity", "role"),
+    "ST_MCP_READ_ONLY": ("access", "read_only"),
+    "ST_MCP_TOOLSETS": ("access", "toolsets"),
     "ST_MCP_PRINCIPAL": ("identity", "principal"),
     "ST_MCP_PROMPTS_DIR": ("prompts_dir",),
 }
@@ -163,8 +165,37 @@ class IdentitySettings(BaseModel):
 
     model_config = {"extra": "forbid"}
 
-    role: Literal["virtual_agent", "csr", "dispatcher", "manager", "auditor"] = "virtual_agent"
+    # A default role (virtual_agent, csr, dispatcher, manager, auditor) or one defined in [access.roles].
+    role: str = "virtual_agent"
     principal: str | None = None  # default: the role's name
+
+
+TOOLSETS = ("agent", "conversation", "interactions")
+
+
+class AccessSettings(BaseModel):
+    """What this server exposes at all, and the role bundles it grants."""
+
+    model_config = {"extra": "forbid"}
+
+    read_only: bool = False  # drop every tool that writes
+    toolsets: list[str] | None = None  # only these toolsets (None = all), to keep a client's tool list short
+    roles: dict[str, list[str]] = Field(default_factory=dict)  # role → permissions, over the defaults
+
+    @field_validator("toolsets", mode="before")
+    @classmethod
+    def _split(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("toolsets")
+    @classmethod
+    def _known(cls, value: list[str] | None) -> list[str] | None:
+        unknown = sorted(set(value or ()) - set(TOOLSETS))
+        if unknown:
+            raise ValueError(f"unknown toolset {', '.join(unknown)}; choose from {', '.join(TOOLSETS)}")
+        return value
 
 
 class EngagementSettings(BaseModel):
@@ -223,10 +254,25 @@ class Settings(BaseSettings):
     booking: BookingSettings = Field(default_factory=BookingSettings)
     escalation: EscalationSettings = Field(default_factory=EscalationSettings)
     identity: IdentitySettings = Field(default_factory=IdentitySettings)
+    access: AccessSettings = Field(default_factory=AccessSettings)
     engagement: EngagementSettings = Field(default_factory=EngagementSettings)
     persona: PersonaSettings = Field(default_factory=PersonaSettings)
     # An operator's folder of prompt files; one named like a shipped prompt replaces it.
     prompts_dir: str | None = None
+
+    @model_validator(mode="after")
+    def _role_exists(self) -> Settings:
+        from st_mcp.policy.permissions import build_roles
+
+        try:
+            roles = build_roles(self.access.roles)
+        except ValueError as exc:
+            raise ValueError(f"[access.roles]: {exc}") from None
+        if self.identity.role not in roles:
+            raise ValueError(
+                f"ST_MCP_ROLE: unknown role '{self.identity.role}'; known roles: {', '.join(sorted(roles))}"
+            )
+        return self
 
     @field_validator("prompts_dir")
     @classmethod

@@ -26,16 +26,22 @@ READ_TIMEOUT = 15.0  # seconds the MCP client waits for any one response
 
 SANDBOX_TENANT_ID = 4417001
 JORDAN_PHONE = "(303) 555-0142"
+# What the default stdio principal (role virtual_agent) sees: not cancel_job, which needs jobs.cancel,
+# nor the CSR tools, which need View Customer Chats / Send Message.
 AGENT_TOOLS = {
     "lookup_customer",
     "create_customer",
     "get_available_slots",
     "book_job",
     "reschedule_job",
-    "cancel_job",
     "get_job_status",
     "escalate_to_dispatcher",
+    "ingest_lead",
+    "log_message",
+    "log_call",
+    "update_interaction",
 }
+HIDDEN_FROM_AGENT = {"cancel_job", "list_interactions", "get_interaction", "takeover_interaction"}
 SANDBOX_NOTICE = "st-mcp: using the sandbox ServiceTitan tenant"
 
 
@@ -180,6 +186,9 @@ async def exercise_read_tools(client: Any) -> dict[str, Any]:
     tools = await client.list_tools()
     names = {tool.name for tool in tools.tools}
     assert names >= AGENT_TOOLS, f"missing tools: {sorted(AGENT_TOOLS - names)}"
+    assert not names & HIDDEN_FROM_AGENT, (
+        f"tools the agent's role may not call are listed: {names & HIDDEN_FROM_AGENT}"
+    )
 
     found = structured(await client.call_tool("lookup_customer", {"phone": JORDAN_PHONE}), "lookup_customer")
     assert found["phone"] == "+13035550142"

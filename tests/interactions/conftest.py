@@ -52,7 +52,7 @@ async def csr(harness: Harness, agent: Client) -> AsyncIterator[Client]:
             "ST_MCP_ROLE": "csr",
             "ST_MCP_PRINCIPAL": CSR_NAME,
         }
-    )
+    ).model_copy(update={"access": harness.settings.access})
     server = create_server(settings, upstream=harness.upstream)
     async with Client(server) as connected:
         yield connected

@@ -77,7 +77,7 @@ async def test_the_agent_stops_messaging(harness: Harness, agent: Client, csr: C
     text = await refused_unwritten(
         harness, agent, "dismiss_interaction", {"interaction_id": key, "reason": "spam"}
     )
-    assert "A person has taken this conversation over" in text
+    assert "may not call dismiss_interaction" in text  # no Send Message permission
 
 
 async def test_the_lock_covers_every_interaction_of_the_phone(

@@ -23,7 +23,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 import st_mcp.server.app as server_app
-from st_mcp.config import Settings, load_settings
+from st_mcp.config import AccessSettings, Settings, load_settings
+from st_mcp.policy.permissions import DEFAULT_ROLES
 from st_mcp.sandbox import SandboxClock, SandboxConfig, SandboxTenant
 from st_mcp.server import create_server
 from st_mcp.server.context import AppContext
@@ -117,10 +118,20 @@ class Harness:
         return sum(1 for method, path in self.sandbox.request_log if path == "/connect/token")
 
 
+TEST_AGENT_PERMISSIONS = sorted(
+    DEFAULT_ROLES["virtual_agent"] | {"chats.view", "recordings.listen", "jobs.cancel"}
+)
+
+
 @pytest.fixture
 async def harness(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Harness]:
     url = f"sqlite+aiosqlite:///{tmp_path}/st.db"
     settings = load_settings(environ={"ST_MCP_DATABASE_URL": url})
+    # The agent under test may also read conversations and cancel jobs, so tests can check its work
+    # through the same client; an operator widens a role exactly this way ([access.roles]).
+    settings = settings.model_copy(
+        update={"access": AccessSettings(roles={"virtual_agent": TEST_AGENT_PERMISSIONS})}
+    )
     clock = SandboxClock(fixed=FIXED_NOW)
     upstream = connect_servicetitan(settings.servicetitan, sandbox_config=SandboxConfig(clock=clock))
     apps: list[AppContext] = []

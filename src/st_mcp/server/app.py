@@ -15,7 +15,7 @@ from st_mcp.server.guard import guarded
 from st_mcp.server.prompts import register_prompts
 from st_mcp.server.resources import register_resources
 from st_mcp.server.tools import agent, conversation, interactions  # noqa: F401 - importing registers them
-from st_mcp.server.tools.registry import TOOLS
+from st_mcp.server.visibility import exposed_tools, hide_tools_the_principal_may_not_call
 from st_mcp.upstream import Upstream
 
 INSTRUCTIONS = """\
@@ -34,15 +34,16 @@ def create_server(settings: Settings, *, upstream: Upstream | None = None) -> MC
             yield app
 
     server = MCPServer("st-mcp", version=__version__, instructions=INSTRUCTIONS, lifespan=lifespan)
-    for spec in TOOLS:
+    for spec in exposed_tools(settings):
         server.add_tool(
-            guarded(spec.fn),
+            guarded(spec.fn, spec.permissions),
             name=spec.name,
             title=spec.title,
             description=inspect.cleandoc(spec.fn.__doc__ or ""),
             annotations=spec.annotations,
             structured_output=True,
         )
+    server.middleware.append(hide_tools_the_principal_may_not_call)
     register_prompts(server, settings)
     register_resources(server)
     return server

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 from st_mcp.config import Settings
 from st_mcp.policy.identity import Principal
+from st_mcp.policy.permissions import Policy, build_roles
 from st_mcp.services.availability import Availability
 from st_mcp.services.booking import Booking
 from st_mcp.services.catalog import Catalog
@@ -47,11 +48,17 @@ class AppContext:
     interactions: Interactions
     clock: Callable[[], datetime]
     principal: Principal
+    policy: Policy
     calls: list[CallRecord] = field(default_factory=list)
 
     @property
     def st(self) -> ServiceTitanClient:
         return self.upstream.client
+
+    @property
+    def may_hear_calls(self) -> bool:
+        """Listen to Call Recording: without it call transcripts and recordings stay hidden."""
+        return self.policy.can(self.principal.role, "recordings.listen")
 
 
 def principal_from(settings: Settings) -> Principal:
@@ -107,6 +114,7 @@ async def open_app_context(settings: Settings, upstream: Upstream | None = None)
             interactions=interactions,
             clock=clock,
             principal=principal_from(settings),
+            policy=Policy(build_roles(settings.access.roles)),
         )
     finally:
         await store.close()

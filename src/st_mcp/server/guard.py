@@ -41,8 +41,9 @@ def app_context(ctx: Context) -> AppContext:
     return ctx.request_context.lifespan_context  # type: ignore[no-any-return]
 
 
-def guarded(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
-    """Wrap a tool function (which must take ``ctx: Context``) with error mapping and accounting."""
+def guarded(fn: Callable[P, Awaitable[R]], needs_any_of: tuple[str, ...]) -> Callable[P, Awaitable[R]]:
+    """Wrap a tool function (which must take ``ctx: Context``) with the permission check, error mapping
+    and accounting."""
     name = fn.__name__
     if "ctx" not in inspect.signature(fn).parameters:
         raise TypeError(f"tool {name} must accept ctx: Context")
@@ -52,6 +53,11 @@ def guarded(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
         app = app_context(kwargs["ctx"])  # type: ignore[arg-type]
         started = time.perf_counter()
         outcome = "error"
+        decision = app.policy.may_call(app.principal.role, name, needs_any_of)
+        if not decision.allowed:
+            app.calls.append(CallRecord(name, "denied", 0, 0.0))
+            log.info("tool=%s outcome=denied role=%s", name, app.principal.role)
+            raise ToolError(decision.reason)
         with app.st.meter.measure() as upstream:
             try:
                 result = await fn(*args, **kwargs)

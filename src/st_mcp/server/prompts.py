@@ -189,7 +189,9 @@ def _renderer(prompt: PromptFile) -> Callable[..., Awaitable[list[Message]]]:
         facts = prompt_context(app_context(ctx))
         try:
             if prompt.about_one_conversation:
-                values = await facts.conversation(arguments["interaction_id"])
+                values = await facts.conversation(
+                    arguments["interaction_id"], can_hear_calls=app_context(ctx).may_hear_calls
+                )
             else:
                 values = await facts.triage(arguments.get("since") or None)
         except UserInputError as exc:

@@ -98,8 +98,7 @@ def register_resources(server: MCPServer) -> None:
     async def interaction_thread(interaction_id: str, ctx: Context) -> str:
         app = app_context(ctx)
         try:
-            # Call transcripts are included, as get_interaction does, until the permissions layer decides.
-            detail = await app.interactions.detail(interaction_id, can_hear_calls=True)
+            detail = await app.interactions.detail(interaction_id, can_hear_calls=app.may_hear_calls)
         except NotFound as exc:
             raise ResourceNotFoundError(str(exc)) from None
         except UserInputError as exc:

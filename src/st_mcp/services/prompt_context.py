@@ -73,10 +73,9 @@ class PromptContext:
             "now": self._when(self._now(), zone_name=True),
         }
 
-    async def conversation(self, interaction_id: str) -> dict[str, str]:
+    async def conversation(self, interaction_id: str, *, can_hear_calls: bool) -> dict[str, str]:
         """Everything about one conversation; raises ``NotFound`` for an unknown id (nothing is written)."""
-        # Call transcripts are included, as get_interaction does, until the permissions layer decides.
-        detail = await self._interactions.detail(interaction_id, can_hear_calls=True)
+        detail = await self._interactions.detail(interaction_id, can_hear_calls=can_hear_calls)
         async with anyio.create_task_group() as tg:
             history = Later(tg, self._customer_history(detail.phone))
             area = Later(tg, self._service_area())

@@ -26,7 +26,14 @@ JobId = Annotated[int, Field(gt=0, description="ServiceTitan job id")]
 SlotId = Annotated[str, Field(min_length=1, description="slot_id exactly as returned by get_available_slots")]
 
 
-@tool("Look up a customer", toolset="agent", read_only=True, destructive=False, idempotent=True)
+@tool(
+    "Look up a customer",
+    permission="customers.read",
+    toolset="agent",
+    read_only=True,
+    destructive=False,
+    idempotent=True,
+)
 async def lookup_customer(
     ctx: Context,
     phone: Phone | None = None,
@@ -44,7 +51,14 @@ async def lookup_customer(
     return await app.customers.lookup(phone=phone, name=name, email=email, now=app.clock())
 
 
-@tool("Create a customer", toolset="agent", read_only=False, destructive=False, idempotent=True)
+@tool(
+    "Create a customer",
+    permission="customers.write",
+    toolset="agent",
+    read_only=False,
+    destructive=False,
+    idempotent=True,
+)
 async def create_customer(
     ctx: Context,
     name: Annotated[str, Field(min_length=1, description="Full name as the caller gives it")],
@@ -68,7 +82,14 @@ async def create_customer(
     )
 
 
-@tool("Find open appointment windows", toolset="agent", read_only=True, destructive=False, idempotent=True)
+@tool(
+    "Find open appointment windows",
+    permission="capacity.read",
+    toolset="agent",
+    read_only=True,
+    destructive=False,
+    idempotent=True,
+)
 async def get_available_slots(
     ctx: Context,
     job_type: Annotated[
@@ -107,7 +128,9 @@ async def get_available_slots(
     )
 
 
-@tool("Book a job", toolset="agent", read_only=False, destructive=False, idempotent=True)
+@tool(
+    "Book a job", permission="jobs.book", toolset="agent", read_only=False, destructive=False, idempotent=True
+)
 async def book_job(
     ctx: Context,
     customer_id: CustomerId,
@@ -142,7 +165,14 @@ async def book_job(
     )
 
 
-@tool("Reschedule a job", toolset="agent", read_only=False, destructive=False, idempotent=True)
+@tool(
+    "Reschedule a job",
+    permission="jobs.book",
+    toolset="agent",
+    read_only=False,
+    destructive=False,
+    idempotent=True,
+)
 async def reschedule_job(ctx: Context, job_id: JobId, slot_id: SlotId) -> RescheduleResult:
     """Move a scheduled job to another window from get_available_slots (same job type).
 
@@ -153,7 +183,14 @@ async def reschedule_job(ctx: Context, job_id: JobId, slot_id: SlotId) -> Resche
     return await app.booking.reschedule(job_id=job_id, slot_id=slot_id)
 
 
-@tool("Cancel a job", toolset="agent", read_only=False, destructive=True, idempotent=False)
+@tool(
+    "Cancel a job",
+    permission="jobs.cancel",
+    toolset="agent",
+    read_only=False,
+    destructive=True,
+    idempotent=False,
+)
 async def cancel_job(
     ctx: Context,
     job_id: JobId,
@@ -168,7 +205,14 @@ async def cancel_job(
     return await app.booking.cancel(job_id=job_id, reason=reason)
 
 
-@tool("Get a job's status", toolset="agent", read_only=True, destructive=False, idempotent=True)
+@tool(
+    "Get a job's status",
+    permission="jobs.read",
+    toolset="agent",
+    read_only=True,
+    destructive=False,
+    idempotent=True,
+)
 async def get_job_status(
     ctx: Context,
     job_id: Annotated[int | None, Field(gt=0)] = None,
@@ -183,7 +227,14 @@ async def get_job_status(
     return await app.booking.status(job_id=job_id, job_number=job_number)
 
 
-@tool("Escalate to a dispatcher", toolset="agent", read_only=False, destructive=False, idempotent=False)
+@tool(
+    "Escalate to a dispatcher",
+    permission="interactions.escalate",
+    toolset="agent",
+    read_only=False,
+    destructive=False,
+    idempotent=False,
+)
 async def escalate_to_dispatcher(
     ctx: Context,
     reason: Annotated[EscalationReason, Field(description="Why a person must take over")],

@@ -25,7 +25,14 @@ InteractionId = Annotated[
 ]
 
 
-@tool("Take in a new lead", toolset="conversation", read_only=False, destructive=False, idempotent=True)
+@tool(
+    "Take in a new lead",
+    permission="agent.converse",
+    toolset="conversation",
+    read_only=False,
+    destructive=False,
+    idempotent=True,
+)
 async def ingest_lead(
     ctx: Context,
     name: Annotated[str, Field(min_length=1)],
@@ -67,6 +74,7 @@ async def ingest_lead(
 
 @tool(
     "Log a message",
+    permission=("agent.converse", "chats.send"),
     toolset="conversation",
     read_only=False,
     destructive=False,
@@ -100,6 +108,7 @@ async def log_message(
 
 @tool(
     "Log a call",
+    permission="agent.converse",
     toolset="conversation",
     read_only=False,
     destructive=False,
@@ -136,6 +145,7 @@ async def log_call(
 
 @tool(
     "Update an interaction",
+    permission="agent.converse",
     toolset="conversation",
     read_only=False,
     destructive=False,

@@ -24,6 +24,7 @@ from st_mcp.services.interactions.models import (
 
 @tool(
     "List interactions",
+    permission="chats.view",
     toolset="interactions",
     read_only=True,
     destructive=False,
@@ -69,6 +70,7 @@ async def list_interactions(
 
 @tool(
     "Open an interaction",
+    permission="chats.view",
     toolset="interactions",
     read_only=True,
     destructive=False,
@@ -78,15 +80,16 @@ async def list_interactions(
 async def get_interaction(ctx: Context, interaction_id: InteractionId) -> InteractionDetail:
     """One conversation in full: header with ServiceTitan links, Overview Summary, thread, status history.
 
-    Use before taking over or calling a lead back. Call transcripts and recordings appear only for
-    principals allowed to listen to call recordings; otherwise a note says they are hidden.
+    Use before taking over or calling a lead back. Call transcripts and recordings appear only with
+    the Listen to Call Recording permission; otherwise a note says they are hidden.
     """
     app = app_context(ctx)
-    return await app.interactions.detail(interaction_id, can_hear_calls=True)
+    return await app.interactions.detail(interaction_id, can_hear_calls=app.may_hear_calls)
 
 
 @tool(
     "Interaction counters",
+    permission="chats.view",
     toolset="interactions",
     read_only=True,
     destructive=False,
@@ -110,6 +113,7 @@ async def interaction_stats(
 
 @tool(
     "Take over a conversation",
+    permission="chats.send",
     toolset="interactions",
     read_only=False,
     destructive=False,
@@ -130,6 +134,7 @@ async def takeover_interaction(
 
 @tool(
     "Dismiss an interaction",
+    permission="chats.send",
     toolset="interactions",
     read_only=False,
     destructive=True,

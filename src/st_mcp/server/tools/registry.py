@@ -16,6 +16,7 @@ class ToolSpec:
     title: str
     toolset: str
     annotations: ToolAnnotations
+    permissions: tuple[str, ...]  # any one of these lets a principal call the tool
 
     @property
     def writes(self) -> bool:
@@ -29,6 +30,7 @@ def tool(
     title: str,
     *,
     toolset: str,
+    permission: str | tuple[str, ...],
     read_only: bool,
     destructive: bool,
     idempotent: bool,
@@ -44,7 +46,8 @@ def tool(
             idempotent_hint=idempotent,
             open_world_hint=open_world,
         )
-        TOOLS.append(ToolSpec(fn, fn.__name__, title, toolset, annotations))
+        needs = (permission,) if isinstance(permission, str) else permission
+        TOOLS.append(ToolSpec(fn, fn.__name__, title, toolset, annotations, needs))
         return fn
 
     return register

@@ -1,0 +1,85 @@
+"""Permissions and roles (DESIGN §7): which principal may call which tool, decided in one place.
+
+Permission names mirror ServiceTitan's own where they exist — View Customer Chats (chats.view), Send
+Message (chats.send), Listen to Call Recording (recordings.listen), Edit Voice Agent Settings
+(agent.configure). Roles are named bundles; an operator can change them or add more in config.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+PERMISSIONS: dict[str, str] = {
+    "customers.read": "Look up customers",
+    "customers.write": "Create customers",
+    "capacity.read": "See open appointment windows",
+    "jobs.read": "Read job status",
+    "jobs.book": "Book and reschedule jobs",
+    "jobs.cancel": "Cancel jobs",
+    "interactions.escalate": "Escalate to a dispatcher",
+    "agent.converse": "Converse as the virtual agent",
+    "chats.view": "View Customer Chats",
+    "chats.send": "Send Message (needed for Takeover)",
+    "recordings.listen": "Listen to Call Recording",
+    "agent.configure": "Edit Voice Agent Settings",
+    "audit.read": "Read the audit trail",
+}
+
+_CSR = (
+    "customers.read", "customers.write", "capacity.read", "jobs.read", "jobs.book", "jobs.cancel",
+    "interactions.escalate", "chats.view", "chats.send", "recordings.listen",
+)  # fmt: skip
+DEFAULT_ROLES: dict[str, frozenset[str]] = {
+    "virtual_agent": frozenset(
+        {
+            "customers.read",
+            "customers.write",
+            "capacity.read",
+            "jobs.read",
+            "jobs.book",
+            "interactions.escalate",
+            "agent.converse",
+        }
+    ),
+    "csr": frozenset(_CSR),
+    "dispatcher": frozenset(_CSR),
+    "manager": frozenset(PERMISSIONS),
+    "auditor": frozenset({"chats.view", "recordings.listen", "jobs.read", "audit.read"}),
+}
+
+
+def build_roles(overrides: Mapping[str, Iterable[str]]) -> dict[str, frozenset[str]]:
+    """The default roles with the operator's roles laid over them (a role named again is replaced)."""
+    roles = dict(DEFAULT_ROLES)
+    for role, permissions in overrides.items():
+        granted = frozenset(permissions)
+        unknown = sorted(granted - set(PERMISSIONS))
+        if unknown:
+            raise ValueError(f"role '{role}' names unknown permissions: {', '.join(unknown)}")
+        roles[role] = granted
+    return roles
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    allowed: bool
+    reason: str = ""
+
+
+class Policy:
+    def __init__(self, roles: Mapping[str, frozenset[str]]) -> None:
+        self._roles = dict(roles)
+
+    def permissions_of(self, role: str) -> frozenset[str]:
+        return self._roles.get(role, frozenset())
+
+    def can(self, role: str, permission: str) -> bool:
+        return permission in self.permissions_of(role)
+
+    def may_call(self, role: str, tool: str, needs_any_of: Iterable[str]) -> Decision:
+        needed = tuple(needs_any_of)
+        if any(self.can(role, permission) for permission in needed):
+            return Decision(True)
+        wording = " or ".join(f"{p} ({PERMISSIONS[p]})" for p in needed)
+        return Decision(False, f"The role '{role}' may not call {tool}: it needs {wording}.")

@@ -1,0 +1,127 @@
+"""Permissions decided in one place: every tool × every role, in tools/list and on call; the
+read-only switch and toolsets; call data hidden without Listen to Call Recording."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from mcp import Client
+
+from st_mcp.config import AccessSettings, IdentitySettings
+from st_mcp.policy.permissions import DEFAULT_ROLES
+from st_mcp.server import create_server
+from st_mcp.server.tools.registry import TOOLS
+
+from .conftest import Harness, ok
+
+pytestmark = pytest.mark.anyio
+
+ROLES = sorted(DEFAULT_ROLES)
+# Arguments of the right shape for every tool, so a call reaches the guard (schema validation comes first).
+ARGUMENTS: dict[str, dict[str, Any]] = {
+    "lookup_customer": {"phone": "3035550142"},
+    "create_customer": {"name": "A B", "phone": "3035550100", "street": "1 Main St", "city": "Denver",
+                        "state": "CO", "zip": "80210"},
+    "get_available_slots": {"job_type": "Heating Repair", "zip": "80210"},
+    "book_job": {"customer_id": 1, "location_id": 1, "slot_id": "slot1.x.y", "summary": "x"},
+    "reschedule_job": {"job_id": 1, "slot_id": "slot1.x.y"},
+    "cancel_job": {"job_id": 1, "reason": "x"},
+    "get_job_status": {"job_number": "1"},
+    "escalate_to_dispatcher": {"reason": "human_request", "note": "x", "phone": "3035550142"},
+    "ingest_lead": {"name": "A B", "phone": "3035550100"},
+    "log_message": {"interaction_id": "int_missing", "direction": "inbound", "text": "hi"},
+    "log_call": {"interaction_id": "int_missing", "direction": "inbound", "transcript": "hi",
+                 "duration_seconds": 1},
+    "update_interaction": {"interaction_id": "int_missing", "summary": "x"},
+    "list_interactions": {},
+    "get_interaction": {"interaction_id": "int_missing"},
+    "interaction_stats": {},
+    "takeover_interaction": {"interaction_id": "int_missing"},
+    "dismiss_interaction": {"interaction_id": "int_missing", "reason": "x"},
+}  # fmt: skip
+
+
+def allowed(role: str, tool: str) -> bool:
+    spec = next(s for s in TOOLS if s.name == tool)
+    return any(p in DEFAULT_ROLES[role] for p in spec.permissions)
+
+
+def test_every_tool_has_arguments_here_and_a_declared_permission() -> None:
+    assert {s.name for s in TOOLS} == set(ARGUMENTS)
+    assert all(s.permissions for s in TOOLS)
+
+
+async def connect_as(harness: Harness, role: str, **access: Any) -> Client:
+    settings = harness.settings.model_copy(
+        update={
+            "identity": IdentitySettings(role=role, principal=f"test-{role}"),
+            "access": AccessSettings(**access),
+        }
+    )
+    return Client(create_server(settings, upstream=harness.upstream))
+
+
+@pytest.fixture(params=ROLES)
+async def as_role(request: pytest.FixtureRequest, harness: Harness) -> AsyncIterator[tuple[str, Client]]:
+    async with await connect_as(harness, request.param) as client:
+        yield request.param, client
+
+
+async def test_permission_matrix_in_tools_list_and_on_call(as_role: tuple[str, Client]) -> None:
+    role, client = as_role
+    listed = {tool.name for tool in (await client.list_tools()).tools}
+    assert listed == {name for name in ARGUMENTS if allowed(role, name)}
+    for tool, arguments in ARGUMENTS.items():
+        result = await client.call_tool(tool, arguments)
+        text = result.content[0].text if result.content else ""  # type: ignore[union-attr]
+        if allowed(role, tool):
+            assert f"may not call {tool}" not in text, (role, tool, text)
+        else:
+            assert result.is_error, (role, tool)
+            assert f"The role '{role}' may not call {tool}" in text, text
+
+
+async def test_read_only_drops_every_writing_tool(harness: Harness) -> None:
+    async with await connect_as(harness, "manager", read_only=True) as client:
+        listed = {tool.name for tool in (await client.list_tools()).tools}
+        assert listed == {s.name for s in TOOLS if s.annotations.read_only_hint}
+        refused = await client.call_tool("book_job", ARGUMENTS["book_job"])
+        assert refused.is_error and "book_job" in refused.content[0].text  # type: ignore[union-attr]
+
+
+async def test_toolsets_keep_the_list_short(harness: Harness) -> None:
+    async with await connect_as(harness, "manager", toolsets=["interactions"]) as client:
+        listed = {tool.name for tool in (await client.list_tools()).tools}
+    assert listed == {s.name for s in TOOLS if s.toolset == "interactions"}
+
+
+async def test_csr_without_send_message_sees_chats_but_cannot_take_over(
+    harness: Harness, client: Client
+) -> None:
+    agent = client
+    lead = await ok(agent, "ingest_lead", {"name": "Ann Lee", "phone": "3035550188", "zip": "80210"})
+    key = lead["interaction_id"]
+    call = {
+        "interaction_id": key,
+        "direction": "inbound",
+        "transcript": "My AC died.",
+        "duration_seconds": 42,
+    }
+    await ok(agent, "log_call", {**call, "recording_url": "https://rec.example/1"})
+    viewer_roles = {"csr_viewer": ["chats.view"]}
+    async with await connect_as(harness, "csr_viewer", roles=viewer_roles) as viewer:
+        listed = {tool.name for tool in (await viewer.list_tools()).tools}
+        assert "get_interaction" in listed and "takeover_interaction" not in listed
+        detail = await ok(viewer, "get_interaction", {"interaction_id": key})
+        assert all(item["kind"] != "call" for item in detail["thread"])
+        assert "hidden" in (detail["hidden"] or "") and "Listen to Call Recording" in detail["hidden"]
+        refused = await viewer.call_tool("takeover_interaction", {"interaction_id": key})
+        assert refused.is_error and "chats.send" in refused.content[0].text  # type: ignore[union-attr]
+    async with await connect_as(harness, "csr") as csr:
+        detail = await ok(csr, "get_interaction", {"interaction_id": key})
+        call = next(item for item in detail["thread"] if item["kind"] == "call")
+        assert call["text"] == "My AC died." and call["recording_url"] == "https://rec.example/1"
+        taken = await ok(csr, "takeover_interaction", {"interaction_id": key})
+        assert taken["status"] == "Takeover"

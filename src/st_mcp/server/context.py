@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections import deque
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -49,7 +50,8 @@ class AppContext:
     clock: Callable[[], datetime]
     principal: Principal
     policy: Policy
-    calls: list[CallRecord] = field(default_factory=list)
+    # The most recent tool calls (bounded: a long-running server must not grow without end).
+    calls: deque[CallRecord] = field(default_factory=lambda: deque(maxlen=1000))
 
     @property
     def st(self) -> ServiceTitanClient:

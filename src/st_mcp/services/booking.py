@@ -68,7 +68,7 @@ class BookingResult(BaseModel):
     location_id: int
     job_type_id: int
     business_unit_id: int
-    campaign_id: int
+    campaign_id: int | None  # unknown on a replay answered from the store
     idempotency_key: str
     replayed: bool
     note: str
@@ -296,7 +296,7 @@ class Booking:
             location_id=stored.location_id,
             job_type_id=stored.job_type_id,
             business_unit_id=stored.business_unit_id,
-            campaign_id=campaign_id or 0,
+            campaign_id=campaign_id,
             idempotency_key=stored.idempotency_key,
             replayed=replayed,
             note=(

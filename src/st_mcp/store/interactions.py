@@ -252,6 +252,11 @@ class InteractionRecords:
     async def matching(self, where: ListFilter) -> list[InteractionRow]:
         return await self._all(InteractionRow, _filtered(select(interactions), where))
 
+    async def count(self, where: ListFilter) -> int:
+        query = _filtered(select(func.count()).select_from(interactions), where)
+        async with self._engine.connect() as conn:
+            return int((await conn.execute(query)).scalar_one())
+
     async def inbound_counts_since(
         self, since: datetime, until: datetime, *, interaction_id: str | None = None
     ) -> dict[str, int]:

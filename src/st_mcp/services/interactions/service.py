@@ -516,21 +516,19 @@ class Interactions:
         self,
         row: InteractionRow,
         principal: Principal,
-        values: dict,
+        values: dict[str, object],
         change: StatusChange | None,
         *,
-        note: str = "",  # type: ignore[type-arg]
+        note: str = "",
     ) -> StatusResult:
-        if change is not None:
-            self._check(row, change, by_ai=principal.is_ai)
-        try:
-            await self._records.update(
+        await self._apply(
+            row,
+            change,
+            by_ai=principal.is_ai,
+            write=lambda: self._records.update(
                 row.id, values, expected_status=row.status, change=change, at=self._now()
-            )
-        except StaleStatus:
-            raise UserInputError(
-                f"Interaction {row.id} changed status while this was being saved; read it again and retry."
-            ) from None
+            ),
+        )
         status = change.to_status if change else row.status
         return StatusResult(interaction_id=row.id, status=status, previous_status=row.status, note=note)
 
@@ -581,7 +579,7 @@ class Interactions:
             statuses = tuple(x for x in (statuses or s.ALL_STATUSES) if x in escalated)
         where = ListFilter(statuses, goal, channel, kind, since, until, search)
         rows = await self._records.page(where, limit=limit + 1, after=_decode_cursor(cursor))
-        total = len(await self._records.matching(where))
+        total = await self._records.count(where)
         more = len(rows) > limit
         rows = rows[:limit]
         items = [_list_item(r) for r in rows]

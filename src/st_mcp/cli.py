@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import logging
 import sys
 from collections.abc import Sequence
@@ -10,6 +11,8 @@ from collections.abc import Sequence
 import anyio
 
 from st_mcp.config import ConfigError, Settings, load_settings
+
+MIN_API_KEY_LENGTH = 16  # shorter keys are guessable; the hash does not make them any stronger
 
 
 def _announce(settings: Settings) -> None:
@@ -48,6 +51,17 @@ def _parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--app-key", help="accept only this app key (default: any)")
 
     commands.add_parser("check", help="check the settings and that ServiceTitan answers")
+
+    auth = commands.add_parser("auth", help="helpers for HTTP authentication ([auth] in the config)")
+    auth_commands = auth.add_subparsers(dest="auth_command", required=True)
+    auth_commands.add_parser("hash-key", help="read an API key on stdin, print the SHA-256 [auth] stores")
+
+    audit = commands.add_parser("audit", help="check or export the audit trail (ST_MCP_DATABASE_URL)")
+    audit_commands = audit.add_subparsers(dest="audit_command", required=True)
+    audit_commands.add_parser("verify", help="check the hash chain; exit 1 naming the first broken record")
+    export = audit_commands.add_parser("export", help="write the audit records as JSON Lines, oldest first")
+    export.add_argument("--since", help="only records at or after this ISO 8601 time")
+    export.add_argument("--output", help="file to write (default: standard output)")
     return parser
 
 
@@ -55,18 +69,36 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "sandbox":
         return _serve_sandbox(args)
+    if args.command == "auth":
+        return _hash_key()
     try:
         settings = load_settings(args.config)
     except ConfigError as exc:
         print(f"st-mcp: configuration error: {exc}", file=sys.stderr)
         return 2
+    if args.command == "audit":
+        from st_mcp import audit_commands
+
+        if args.audit_command == "verify":
+            return anyio.run(audit_commands.verify, settings.database_url)
+        return anyio.run(
+            lambda: audit_commands.export(settings.database_url, since=args.since, output=args.output)
+        )
+    if args.command in (None, "serve"):
+        from st_mcp.server.transports import listener_refusal
+
+        refusal = listener_refusal(args.transport, args.host, authenticated=settings.auth.enabled)
+        if refusal is not None:  # before anything else is said or opened
+            print(f"st-mcp: {refusal}", file=sys.stderr)
+            return 2
     _announce(settings)
     _quiet_http_logs()
     if args.command in (None, "serve"):
         from st_mcp.server import create_server
-        from st_mcp.server.transports import run
+        from st_mcp.server.transports import listen_url, run
 
-        run(create_server(settings), args.transport, host=args.host, port=args.port, stateless=args.stateless)
+        server = create_server(settings, resource_url=listen_url(args.transport, args.host, args.port))
+        run(server, args.transport, host=args.host, port=args.port, stateless=args.stateless)
         return 0
     if args.command == "demo":
         from st_mcp.demo import run_demo
@@ -83,6 +115,23 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _quiet_http_logs() -> None:
     # httpx logs every request at INFO; tool-level lines from st_mcp are what an operator wants.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+def _hash_key() -> int:
+    """Operators put this hash in [auth] api_keys, never the key itself."""
+    from st_mcp.server.auth import hash_key
+
+    key = getpass.getpass("API key: ") if sys.stdin.isatty() else sys.stdin.read()
+    key = key.strip()  # a trailing newline from echo or a file is not part of the key
+    if len(key) < MIN_API_KEY_LENGTH:
+        print(
+            f"st-mcp: give an API key of at least {MIN_API_KEY_LENGTH} characters on standard input "
+            '(e.g. python -c "import secrets; print(secrets.token_urlsafe(32))")',
+            file=sys.stderr,
+        )
+        return 2
+    print(hash_key(key))
+    return 0
 
 
 def _serve_sandbox(args: argparse.Namespace) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -20,6 +21,10 @@ from pydantic_settings import (
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+
+from st_mcp.messaging.settings import MessagingSettings
+from st_mcp.policy.compliance import ComplianceSettings
+from st_mcp.services.outreach.cadence import CadenceSettings
 
 Environment = Literal["production", "integration", "sandbox"]
 
@@ -33,12 +38,25 @@ ENV_VARS: dict[str, tuple[str, ...]] = {
     "ST_API_BASE_URL": ("servicetitan", "api_base_url"),
     "ST_AUTH_URL": ("servicetitan", "auth_url"),
     "ST_REQUESTS_PER_SECOND": ("servicetitan", "requests_per_second"),
+    "ST_MCP_CLOCK": ("servicetitan", "sandbox_clock"),
     "ST_MCP_DATABASE_URL": ("database_url",),
     "ST_MCP_ROLE": ("identity", "role"),
     "ST_MCP_READ_ONLY": ("access", "read_only"),
     "ST_MCP_TOOLSETS": ("access", "toolsets"),
     "ST_MCP_PRINCIPAL": ("identity", "principal"),
     "ST_MCP_PROMPTS_DIR": ("prompts_dir",),
+    "ST_MCP_GATEWAY": ("messaging", "gateway"),
+    "TWILIO_ACCOUNT_SID": ("messaging", "twilio_account_sid"),
+    "TWILIO_AUTH_TOKEN": ("messaging", "twilio_auth_token"),
+    "TWILIO_FROM_NUMBER": ("messaging", "twilio_from_number"),
+    "TWILIO_MESSAGING_SERVICE_SID": ("messaging", "twilio_messaging_service_sid"),
+    "ST_MCP_WEBHOOK_BASE_URL": ("messaging", "public_base_url"),
+    "ST_MCP_LEAD_WEBHOOK_SECRET": ("messaging", "lead_webhook_secret"),
+    "ST_MCP_POLL_LEADS_SECONDS": ("leads", "poll_interval_seconds"),
+    "ST_MCP_PUBLIC_URL": ("auth", "public_url"),
+    "ST_MCP_JWKS_URL": ("auth", "jwt", "jwks_url"),
+    "ST_MCP_JWT_ISSUER": ("auth", "jwt", "issuer"),
+    "ST_MCP_JWT_AUDIENCE": ("auth", "jwt", "audience"),
 }
 _SETTING_NAMES = {path: name for name, path in ENV_VARS.items()}
 CREDENTIAL_VARS = ("ST_TENANT_ID", "ST_CLIENT_ID", "ST_CLIENT_SECRET", "ST_APP_KEY")
@@ -65,6 +83,15 @@ class ServiceTitanSettings(BaseModel):
     auth_url: str | None = Field(default=None, pattern=r"^https?://")
     requests_per_second: float = Field(default=60.0, gt=0, le=1000)
     timeout_seconds: float = Field(default=30.0, gt=0)
+    # "Now" for demos and tests (ST_MCP_CLOCK), running on from there; never on a real tenant.
+    sandbox_clock: datetime | None = None
+
+    @field_validator("sandbox_clock")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("give a UTC offset, e.g. 2026-03-14T19:45:00-06:00")
+        return value
 
     @model_validator(mode="after")
     def _resolve_environment(self) -> ServiceTitanSettings:
@@ -87,6 +114,10 @@ class ServiceTitanSettings(BaseModel):
                 self.environment = "production"
         elif self.environment != "sandbox" and missing:
             raise ValueError(f"{missing[0]} is required when ST_ENVIRONMENT={self.environment}")
+        if self.sandbox_clock is not None and self.environment != "sandbox":
+            raise ValueError(
+                "ST_MCP_CLOCK is honoured only on the sandbox tenant; unset it to use a real tenant"
+            )
         return self
 
     @property
@@ -170,7 +201,7 @@ class IdentitySettings(BaseModel):
     principal: str | None = None  # default: the role's name
 
 
-TOOLSETS = ("agent", "conversation", "interactions")
+TOOLSETS = ("agent", "conversation", "interactions", "admin")
 
 
 class AccessSettings(BaseModel):
@@ -196,6 +227,85 @@ class AccessSettings(BaseModel):
         if unknown:
             raise ValueError(f"unknown toolset {', '.join(unknown)}; choose from {', '.join(TOOLSETS)}")
         return value
+
+
+# Signature algorithms a JWKS can back. No HS*/none: a JWKS holds public keys, and accepting HMAC with a
+# public key as the secret is the classic algorithm-confusion forgery.
+JWT_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA")
+
+
+class ApiKeySettings(BaseModel):
+    """One API key (TOML ``[[auth.api_keys]]``): stored only as the SHA-256 of the key."""
+
+    model_config = {"extra": "forbid"}
+
+    principal: str = Field(min_length=1)
+    role: str
+    sha256: str = Field(pattern=r"^[0-9a-fA-F]{64}$")  # `st-mcp auth hash-key` prints it
+
+    @field_validator("sha256")
+    @classmethod
+    def _lower(cls, value: str) -> str:
+        return value.lower()
+
+
+class JwtSettings(BaseModel):
+    """JWTs from an identity provider, checked against its JWKS (TOML ``[auth.jwt]``)."""
+
+    model_config = {"extra": "forbid"}
+
+    jwks_url: str | None = Field(default=None, pattern=r"^https?://")
+    issuer: str | None = Field(default=None, pattern=r"^https?://")
+    audience: str | None = None  # default: [auth].public_url, this server's own URL
+    role_claim: str = Field(default="st_mcp_role", min_length=1)
+    principal_claim: str = Field(default="sub", min_length=1)
+    algorithms: list[str] = Field(default_factory=lambda: ["RS256", "ES256"], min_length=1)
+    jwks_cache_seconds: float = Field(default=300.0, gt=0)
+    leeway_seconds: int = Field(default=30, ge=0, le=300)  # clock skew allowed on exp/nbf/iat
+
+    @field_validator("algorithms")
+    @classmethod
+    def _asymmetric(cls, value: list[str]) -> list[str]:
+        unknown = sorted(set(value) - set(JWT_ALGORITHMS))
+        if unknown:
+            choices = ", ".join(JWT_ALGORITHMS)
+            raise ValueError(f"unsupported algorithm {', '.join(unknown)}; choose from {choices}")
+        return value
+
+
+class HttpAuthSettings(BaseModel):
+    """Who may call over HTTP/SSE (TOML ``[auth]``): API keys and/or JWTs; off when neither is set."""
+
+    model_config = {"extra": "forbid"}
+
+    # This server's public URL (e.g. https://mcp.example.com/mcp): the RFC 9728 resource and JWT audience.
+    public_url: str | None = Field(default=None, pattern=r"^https?://")
+    api_keys: list[ApiKeySettings] = Field(default_factory=list)
+    jwt: JwtSettings = Field(default_factory=JwtSettings)
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.api_keys) or self.jwt.jwks_url is not None
+
+    @property
+    def audience(self) -> str | None:
+        return self.jwt.audience or self.public_url
+
+    @model_validator(mode="after")
+    def _complete(self) -> HttpAuthSettings:
+        hashes = [key.sha256 for key in self.api_keys]
+        if len(set(hashes)) != len(hashes):
+            dup = next(i for i, h in enumerate(hashes) if h in hashes[:i])
+            raise ValueError(f"[auth].api_keys[{dup}]: the same key is configured twice")
+        if self.jwt.jwks_url is not None:
+            if self.jwt.issuer is None:
+                raise ValueError("ST_MCP_JWT_ISSUER is required with ST_MCP_JWKS_URL ([auth.jwt].issuer)")
+            if self.audience is None:
+                raise ValueError(
+                    "ST_MCP_PUBLIC_URL (or ST_MCP_JWT_AUDIENCE) is required with ST_MCP_JWKS_URL: "
+                    "JWTs must name this server as their audience"
+                )
+        return self
 
 
 class EngagementSettings(BaseModel):
@@ -246,6 +356,16 @@ class _FlatEnvironment(PydanticBaseSettingsSource):
         return values
 
 
+class LeadIntakeSettings(BaseModel):
+    """``[leads]``: polling ServiceTitan CRM for new Open leads (inside the HTTP server)."""
+
+    model_config = {"extra": "forbid"}
+
+    poll_interval_seconds: int = Field(default=0, ge=0)  # 0 = do not poll in the background
+    # On the first poll, look back this far for Open leads (later polls start where the last ended).
+    first_poll_lookback_hours: int = Field(default=24, ge=1, le=24 * 30)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(extra="forbid")
 
@@ -257,6 +377,11 @@ class Settings(BaseSettings):
     access: AccessSettings = Field(default_factory=AccessSettings)
     engagement: EngagementSettings = Field(default_factory=EngagementSettings)
     persona: PersonaSettings = Field(default_factory=PersonaSettings)
+    messaging: MessagingSettings = Field(default_factory=MessagingSettings)
+    compliance: ComplianceSettings = Field(default_factory=ComplianceSettings)
+    cadence: CadenceSettings = Field(default_factory=CadenceSettings)
+    leads: LeadIntakeSettings = Field(default_factory=LeadIntakeSettings)
+    auth: HttpAuthSettings = Field(default_factory=HttpAuthSettings)
     # An operator's folder of prompt files; one named like a shipped prompt replaces it.
     prompts_dir: str | None = None
 
@@ -272,6 +397,12 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"ST_MCP_ROLE: unknown role '{self.identity.role}'; known roles: {', '.join(sorted(roles))}"
             )
+        for index, key in enumerate(self.auth.api_keys):
+            if key.role not in roles:
+                raise ValueError(
+                    f"[auth].api_keys[{index}] ({key.principal}): unknown role '{key.role}'; "
+                    f"known roles: {', '.join(sorted(roles))}"
+                )
         return self
 
     @field_validator("prompts_dir")
@@ -331,7 +462,8 @@ def _one_line(exc: ValidationError) -> str:
     name = _SETTING_NAMES.get(loc)
     if name is None:
         # Model-level checks (missing credentials) already name the variable in their message.
-        return message if loc in {(), ("servicetitan",)} else f"{'.'.join(loc)}: {message}"
-    if loc[-1] in {"client_secret", "app_key"} or not isinstance(error.get("input"), str):
+        return message if loc in {(), ("servicetitan",), ("auth",)} else f"{'.'.join(loc)}: {message}"
+    secret = loc[-1] in {"client_secret", "app_key"} or any(w in loc[-1] for w in ("token", "secret"))
+    if secret or not isinstance(error.get("input"), str):
         return f"{name}: {message}"
     return f"{name}: {message} (got {error['input']!r})"

@@ -8,7 +8,7 @@ import httpx
 from starlette.applications import Starlette
 
 from st_mcp.config import ServiceTitanSettings
-from st_mcp.sandbox import SandboxConfig, create_sandbox_app
+from st_mcp.sandbox import SandboxClock, SandboxConfig, create_sandbox_app
 from st_mcp.servicetitan import ServiceTitanClient, UpstreamMeter, endpoints_for
 
 
@@ -31,7 +31,11 @@ def connect_servicetitan(
     assert settings.environment is not None  # resolved by ServiceTitanSettings validation
     sandbox_app: Starlette | None = None
     if settings.uses_embedded_sandbox and transport is None:
-        sandbox_app = create_sandbox_app(sandbox_config or SandboxConfig(tenant_id=tenant_id))
+        if sandbox_config is None:
+            start = settings.sandbox_clock
+            clock = SandboxClock.starting_at(start) if start is not None else None
+            sandbox_config = SandboxConfig(tenant_id=tenant_id, clock=clock)
+        sandbox_app = create_sandbox_app(sandbox_config)
         transport = httpx.ASGITransport(app=sandbox_app)
     client = ServiceTitanClient(
         tenant_id=tenant_id,

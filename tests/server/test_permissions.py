@@ -31,6 +31,8 @@ ARGUMENTS: dict[str, dict[str, Any]] = {
     "get_job_status": {"job_number": "1"},
     "escalate_to_dispatcher": {"reason": "human_request", "note": "x", "phone": "3035550142"},
     "ingest_lead": {"name": "A B", "phone": "3035550100"},
+    "get_lead_queue": {},
+    "send_message": {"interaction_id": "int_missing", "text": "hi"},
     "log_message": {"interaction_id": "int_missing", "direction": "inbound", "text": "hi"},
     "log_call": {"interaction_id": "int_missing", "direction": "inbound", "transcript": "hi",
                  "duration_seconds": 1},
@@ -40,6 +42,7 @@ ARGUMENTS: dict[str, dict[str, Any]] = {
     "interaction_stats": {},
     "takeover_interaction": {"interaction_id": "int_missing"},
     "dismiss_interaction": {"interaction_id": "int_missing", "reason": "x"},
+    "get_audit_log": {},
 }  # fmt: skip
 
 

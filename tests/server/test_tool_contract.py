@@ -37,7 +37,14 @@ AGENT_TOOLS = {
     "get_job_status",
     "escalate_to_dispatcher",
 }
-CONVERSATION_TOOLS = {"ingest_lead", "log_message", "log_call", "update_interaction"}
+CONVERSATION_TOOLS = {
+    "ingest_lead",
+    "get_lead_queue",
+    "send_message",
+    "log_message",
+    "log_call",
+    "update_interaction",
+}
 INTERACTION_TOOLS = {
     "list_interactions",
     "get_interaction",
@@ -45,8 +52,15 @@ INTERACTION_TOOLS = {
     "takeover_interaction",
     "dismiss_interaction",
 }
-ALL_TOOLS = AGENT_TOOLS | CONVERSATION_TOOLS | INTERACTION_TOOLS
-READ_ONLY = {"lookup_customer", "get_available_slots", "get_job_status"} | (
+ADMIN_TOOLS = {"get_audit_log"}
+ALL_TOOLS = AGENT_TOOLS | CONVERSATION_TOOLS | INTERACTION_TOOLS | ADMIN_TOOLS
+READ_ONLY = {
+    "lookup_customer",
+    "get_available_slots",
+    "get_job_status",
+    "get_audit_log",
+    "get_lead_queue",
+} | (
     INTERACTION_TOOLS
     - {
         "takeover_interaction",
@@ -55,7 +69,7 @@ READ_ONLY = {"lookup_customer", "get_available_slots", "get_job_status"} | (
 )
 DESTRUCTIVE = {"cancel_job", "dismiss_interaction"}
 # Tools that reach ServiceTitan; the rest work on this server's own interaction records.
-OPEN_WORLD = AGENT_TOOLS | {"ingest_lead"}
+OPEN_WORLD = AGENT_TOOLS | {"ingest_lead", "send_message"}  # send_message texts the lead
 SNAKE = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -86,8 +100,10 @@ async def test_the_agent_toolset_is_listed_the_same_in_both_eras(harness: Harnes
     for mode in MODES:
         async with harness.connect(mode) as client:
             listed.append(snapshot_of(await list_tools(client)))
-    # The harness's agent lacks Send Message, so takeover and dismissal are not listed for it.
-    assert {tool["name"] for tool in listed[0]} == ALL_TOOLS - {"takeover_interaction", "dismiss_interaction"}
+    # The harness's agent lacks Send Message and audit.read, so takeover, dismissal and the audit log
+    # are not listed for it.
+    hidden = {"takeover_interaction", "dismiss_interaction", "get_audit_log"}
+    assert {tool["name"] for tool in listed[0]} == ALL_TOOLS - hidden
     assert listed[0] == listed[1]
 
 

@@ -11,6 +11,10 @@ from dataclasses import dataclass
 # Roles whose principal is an AI agent, never a person.
 AI_ROLES = frozenset({"virtual_agent"})
 KNOWN_ROLES = ("virtual_agent", "csr", "dispatcher", "manager", "auditor")
+# The server itself: webhooks, the leads poller, the automatic HELP and opt-out replies. It holds no
+# permissions (it never calls tools) and is not the AI, so the takeover lock does not silence the
+# replies carriers require.
+SYSTEM_ROLE = "system"
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,5 +28,6 @@ class Principal:
 
     @property
     def sender_kind(self) -> str:
-        """How this principal appears as the sender of a message: the agent, or a named human."""
-        return "agent" if self.is_ai else "human"
+        """How this principal appears as the sender of a message: the agent (or the server's own
+        automatic replies), or a named human."""
+        return "agent" if self.is_ai or self.role == SYSTEM_ROLE else "human"

@@ -23,6 +23,18 @@ class SandboxClock:
         self._fixed: datetime | None = as_utc(fixed) if fixed is not None else None
         self._offset = timedelta(0)
 
+    @classmethod
+    def starting_at(cls, start: datetime, *, since: datetime | None = None) -> SandboxClock:
+        """A clock that read ``start`` at the real moment ``since`` (default: now) and runs on in real
+        time from there (ST_MCP_CLOCK for demos)."""
+        clock = cls()
+        clock.run_from(start, since=since)
+        return clock
+
+    def run_from(self, start: datetime, *, since: datetime | None = None) -> None:
+        self._fixed = None
+        self._offset = as_utc(start) - (as_utc(since) if since is not None else datetime.now(UTC))
+
     def now(self) -> datetime:
         if self._fixed is not None:
             return self._fixed

@@ -10,11 +10,12 @@ from mcp.server.mcpserver import MCPServer
 
 from st_mcp import __version__
 from st_mcp.config import Settings
+from st_mcp.server.auth import build_verifier, sdk_auth_settings
 from st_mcp.server.context import AppContext, open_app_context
 from st_mcp.server.guard import guarded
 from st_mcp.server.prompts import register_prompts
 from st_mcp.server.resources import register_resources
-from st_mcp.server.tools import agent, conversation, interactions  # noqa: F401 - importing registers them
+from st_mcp.server.tools import admin, agent, conversation, interactions  # noqa: F401 - importing registers them
 from st_mcp.server.visibility import exposed_tools, hide_tools_the_principal_may_not_call
 from st_mcp.upstream import Upstream
 
@@ -24,16 +25,34 @@ Look the caller up first (lookup_customer), offer only windows returned by get_a
 book with book_job using the slot_id unchanged, and escalate_to_dispatcher when the caller asks for
 a person, is upset, or reports an emergency. Never invent prices or availability."""
 
+# The RFC 9728 resource when neither [auth].public_url nor the listener's URL is given.
+DEFAULT_RESOURCE_URL = "http://127.0.0.1:8000/mcp"
 
-def create_server(settings: Settings, *, upstream: Upstream | None = None) -> MCPServer:
-    """Build the server; the lifespan opens ServiceTitan and the store when a client connects."""
+
+def create_server(
+    settings: Settings, *, upstream: Upstream | None = None, resource_url: str | None = None
+) -> MCPServer:
+    """Build the server; the lifespan opens ServiceTitan and the store when a client connects.
+
+    ``resource_url`` is where the listener serves MCP (``http://host:port/mcp``); with ``[auth]``
+    configured it is the RFC 9728 resource unless ``[auth].public_url`` names the public one.
+    """
 
     @contextlib.asynccontextmanager
     async def lifespan(_server: MCPServer) -> AsyncIterator[AppContext]:
         async with open_app_context(settings, upstream) as app:
             yield app
 
-    server = MCPServer("st-mcp", version=__version__, instructions=INSTRUCTIONS, lifespan=lifespan)
+    resource = resource_url or DEFAULT_RESOURCE_URL
+    verifier = build_verifier(settings, resource)  # None: no [auth], so stdio / loopback only
+    server = MCPServer(
+        "st-mcp",
+        version=__version__,
+        instructions=INSTRUCTIONS,
+        lifespan=lifespan,
+        token_verifier=verifier,
+        auth=sdk_auth_settings(settings.auth, resource) if verifier is not None else None,
+    )
     for spec in exposed_tools(settings):
         server.add_tool(
             guarded(spec.fn, spec.permissions),

@@ -7,21 +7,34 @@ from collections import deque
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from st_mcp.config import Settings
+from st_mcp.messaging.gateway import Gateway
+from st_mcp.messaging.settings import build_gateway
+from st_mcp.policy.compliance import help_reply
 from st_mcp.policy.identity import Principal
 from st_mcp.policy.permissions import Policy, build_roles
+from st_mcp.sandbox import SandboxClock
+from st_mcp.server.auth import request_principal
+from st_mcp.services.audit import AuditTrail
 from st_mcp.services.availability import Availability
 from st_mcp.services.booking import Booking
 from st_mcp.services.catalog import Catalog
 from st_mcp.services.customers import Customers
 from st_mcp.services.escalation import Escalations
 from st_mcp.services.interactions.service import Interactions
+from st_mcp.services.outreach.gate import ComplianceGate
+from st_mcp.services.outreach.queue import LeadQueueService
+from st_mcp.services.outreach.service import Outreach
 from st_mcp.services.reference import ReferenceData
 from st_mcp.services.slots import SlotSigner
 from st_mcp.servicetitan import ServiceTitanClient
 from st_mcp.store import Store
+from st_mcp.store.audit import AuditLog
 from st_mcp.store.secrets import shared_secret
+from st_mcp.store.suppressions import SuppressionList
+from st_mcp.store.watermarks import Watermarks
 from st_mcp.upstream import Upstream, connect_servicetitan
 
 
@@ -47,9 +60,12 @@ class AppContext:
     booking: Booking
     escalations: Escalations
     interactions: Interactions
+    outreach: Outreach
+    lead_queue: LeadQueueService
     clock: Callable[[], datetime]
-    principal: Principal
+    process_principal: Principal  # who this process is on stdio (from settings)
     policy: Policy
+    audit: AuditTrail  # every tool call and compliance decision, hash-chained
     # The most recent tool calls (bounded: a long-running server must not grow without end).
     calls: deque[CallRecord] = field(default_factory=lambda: deque(maxlen=1000))
 
@@ -58,13 +74,18 @@ class AppContext:
         return self.upstream.client
 
     @property
+    def principal(self) -> Principal:
+        """Who is calling: the bearer token's principal on HTTP/SSE, else the process principal."""
+        return request_principal() or self.process_principal
+
+    @property
     def may_hear_calls(self) -> bool:
         """Listen to Call Recording: without it call transcripts and recordings stay hidden."""
         return self.policy.can(self.principal.role, "recordings.listen")
 
 
 def principal_from(settings: Settings) -> Principal:
-    """The stdio process's one identity (HTTP identities arrive with each request, later)."""
+    """The stdio process's one identity (HTTP identities arrive with each request's bearer token)."""
     identity = settings.identity
     return Principal(name=identity.principal or identity.role, role=identity.role)
 
@@ -73,23 +94,73 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+async def _clock(
+    settings: Settings, sandbox_clock: SandboxClock | None, store: Store
+) -> Callable[[], datetime]:
+    """Real time; or, with ST_MCP_CLOCK, a clock that started there and runs on. Every process on one
+    database starts it from the same real moment, so their times agree. On the embedded sandbox the
+    server and the tenant share one clock, so "now" agrees with capacity."""
+    start = settings.servicetitan.sandbox_clock
+    if start is not None:
+        since = await Watermarks(store.engine).first(f"clock:{start.isoformat()}", utc_now())
+        if sandbox_clock is None:
+            return SandboxClock.starting_at(start, since=since).now
+        sandbox_clock.run_from(start, since=since)
+    return sandbox_clock.now if sandbox_clock is not None else utc_now
+
+
 @contextlib.asynccontextmanager
 async def open_app_context(settings: Settings, upstream: Upstream | None = None) -> AsyncIterator[AppContext]:
     """Open the store and the ServiceTitan client, wire the services, close both afterwards."""
     owned = upstream is None
     upstream = upstream or connect_servicetitan(settings.servicetitan)
     store = await Store.open(settings.database_url)
+    gateway: Gateway | None = None
     try:
         st = upstream.client
         sandbox = upstream.sandbox_app.state.sandbox if upstream.sandbox_app is not None else None
         # On the embedded sandbox the server shares its clock, so "now" agrees with capacity.
-        clock = sandbox.now if sandbox is not None else utc_now
+        clock = await _clock(settings, sandbox.clock if sandbox is not None else None, store)
         reference = ReferenceData(st)
         catalog = Catalog(reference, settings.booking)
         signer = SlotSigner(await shared_secret(store.engine, "slot-signing"))
         availability = Availability(st, catalog, signer, settings.booking)
         customers = Customers(st, reference, catalog, availability)
-        interactions = Interactions(store.interactions, catalog, reference, settings.engagement, clock)
+        suppressions = SuppressionList(store.engine)
+        gate = ComplianceGate(
+            store.interactions,
+            suppressions,
+            settings.compliance,
+            business_timezone=settings.booking.business_timezone,
+            clock=clock,
+        )
+        persona = settings.persona
+        interactions = Interactions(
+            store.interactions,
+            catalog,
+            reference,
+            settings.engagement,
+            clock,
+            gate=gate,
+            suppressions=suppressions,
+            help_text=help_reply(
+                settings.compliance, company=persona.company_name, support_phone=persona.support_phone
+            ),
+        )
+        gateway = build_gateway(settings.messaging, clock=clock)
+        outreach = Outreach(
+            interactions,
+            gateway,
+            suppressions,
+            clock,
+            opt_out_confirmation=(
+                f"{persona.company_name}: you're unsubscribed and will get no more messages. "
+                "Reply START to opt back in."
+            ),
+        )
+        lead_queue = LeadQueueService(
+            store.interactions, interactions, gate, suppressions, settings.cadence, clock
+        )
         booking = Booking(
             st,
             store,
@@ -114,11 +185,16 @@ async def open_app_context(settings: Settings, upstream: Upstream | None = None)
             booking=booking,
             escalations=escalations,
             interactions=interactions,
+            outreach=outreach,
+            lead_queue=lead_queue,
             clock=clock,
-            principal=principal_from(settings),
+            process_principal=principal_from(settings),
             policy=Policy(build_roles(settings.access.roles)),
+            audit=AuditTrail(AuditLog(store.engine), clock, ZoneInfo(settings.booking.business_timezone)),
         )
     finally:
+        if gateway is not None:
+            await gateway.aclose()
         await store.close()
         if owned:
             await upstream.client.aclose()

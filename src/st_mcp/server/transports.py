@@ -2,14 +2,50 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Literal
 
 from mcp.server.mcpserver import MCPServer
 
 Transport = Literal["stdio", "sse", "http"]
+PATHS = {"sse": "/sse", "http": "/mcp"}
+
+
+class UnsafeListenerError(Exception):
+    """An HTTP/SSE listener would be reachable beyond this machine with no authentication."""
+
+
+def is_loopback(host: str) -> bool:
+    host = host.strip("[]")
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a host name other than localhost may resolve anywhere
+
+
+def listen_url(transport: Transport, host: str, port: int) -> str:
+    """The URL the listener serves MCP on (the RFC 9728 resource when no public URL is configured)."""
+    shown = f"[{host}]" if ":" in host and not host.startswith("[") else host
+    return f"http://{shown}:{port}{PATHS.get(transport, '/mcp')}"
+
+
+def listener_refusal(transport: Transport, host: str, *, authenticated: bool) -> str | None:
+    """Why this listener must not start, or None. Without auth, anyone who can reach a non-loopback
+    port would act with the process's own role, so that is refused rather than warned about."""
+    if transport == "stdio" or authenticated or is_loopback(host):
+        return None
+    return (
+        f"refusing to listen on {host} without authentication; configure [auth] api_keys "
+        "or a JWKS URL, or listen on 127.0.0.1"
+    )
 
 
 def run(server: MCPServer, transport: Transport, *, host: str, port: int, stateless: bool) -> None:
+    refusal = listener_refusal(transport, host, authenticated=server.settings.auth is not None)
+    if refusal is not None:
+        raise UnsafeListenerError(refusal)
     if transport == "stdio":
         server.run("stdio")
     elif transport == "sse":

@@ -28,3 +28,16 @@ class Refused(UserInputError):
 
 class UpstreamBusy(UserInputError):
     """ServiceTitan is rate limiting or unreachable; the model should retry shortly."""
+
+
+class Blocked(Refused):
+    """The compliance gate refused (opted out, quiet hours, touch cap, taken over); audited as ``blocked``.
+
+    ``rule`` names the rule that refused (``opt_out``, ``quiet_hours``, ``touch_cap``, ``takeover``) and
+    ``opens_at`` says when a send would be allowed again, where that is known.
+    """
+
+    def __init__(self, message: str, *, rule: str, interaction_id: str | None = None, **details: Any) -> None:
+        super().__init__(message, details={"rule": rule, **details})
+        self.rule = rule
+        self.interaction_id = interaction_id

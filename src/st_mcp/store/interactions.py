@@ -5,13 +5,15 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, and_, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from st_mcp.store.schema import calls, interactions, messages, status_history
+from st_mcp.store.schema import calls, deliveries, interactions, messages, status_history
+from st_mcp.store.suppressions import OptChange, apply_opt_change
+from st_mcp.store.times import as_utc, aware
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +62,14 @@ class MessageRow:
     sender_name: str | None
     text: str
     created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryRow:
+    message_id: str
+    gateway: str
+    provider_message_id: str | None
+    status: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,21 +158,107 @@ class InteractionRecords:
         *,
         expected_status: str,
         change: StatusChange | None,
+        opt: OptChange | None = None,
+        delivery: DeliveryRow | None = None,
     ) -> None:
+        """The message, the interaction's counters and status, an opt-out it carried and how it was
+        delivered: all or nothing."""
         async with self._engine.begin() as conn:
             await self._guarded_update(
                 conn, message.interaction_id, values, expected_status, change, message.created_at
             )
             await conn.execute(insert(messages).values(**_values(message)))
+            if delivery is not None:
+                await conn.execute(insert(deliveries).values(**_values(delivery)))
+            if opt is not None:
+                await apply_opt_change(conn, opt)
 
     async def add_call(
-        self, call: CallRow, values: Mapping[str, Any], *, expected_status: str, change: StatusChange | None
+        self,
+        call: CallRow,
+        values: Mapping[str, Any],
+        *,
+        expected_status: str,
+        change: StatusChange | None,
+        opt: OptChange | None = None,
     ) -> None:
         async with self._engine.begin() as conn:
             await self._guarded_update(
                 conn, call.interaction_id, values, expected_status, change, call.created_at
             )
             await conn.execute(insert(calls).values(**_values(call)))
+            if opt is not None:
+                await apply_opt_change(conn, opt)
+
+    async def in_statuses(self, statuses: Sequence[str], *, limit: int) -> list[InteractionRow]:
+        """Interactions in these statuses, the longest-waiting first (the lead queue's candidates)."""
+        query = (
+            select(interactions)
+            .where(interactions.c.status.in_(list(statuses)))
+            .order_by(interactions.c.received_at, interactions.c.id)
+            .limit(limit)
+        )
+        return await self._all(InteractionRow, query)
+
+    async def touches_by_interaction(self, interaction_ids: Sequence[str]) -> dict[str, list[datetime]]:
+        """Every outbound text and call of each interaction, oldest first (the cadence's count)."""
+        ids = list(interaction_ids)
+        found: dict[str, list[datetime]] = {i: [] for i in ids}
+        if not ids:
+            return found
+        query = (
+            select(messages.c.interaction_id, messages.c.created_at)
+            .where(messages.c.interaction_id.in_(ids), messages.c.direction == "outbound")
+            .union_all(
+                select(calls.c.interaction_id, calls.c.created_at).where(
+                    calls.c.interaction_id.in_(ids), calls.c.direction == "outbound"
+                )
+            )
+        )
+        async with self._engine.connect() as conn:
+            for interaction_id, at in await conn.execute(query):
+                found[interaction_id].append(aware(at))
+        return {key: sorted(times) for key, times in found.items()}
+
+    async def last_inbound_texts(self, interaction_ids: Sequence[str]) -> dict[str, str]:
+        ids = list(interaction_ids)
+        if not ids:
+            return {}
+        latest = (
+            select(messages.c.interaction_id, func.max(messages.c.created_at).label("at"))
+            .where(messages.c.interaction_id.in_(ids), messages.c.direction == "inbound")
+            .group_by(messages.c.interaction_id)
+            .subquery()
+        )
+        query = select(messages.c.interaction_id, messages.c.text).join(
+            latest,
+            and_(messages.c.interaction_id == latest.c.interaction_id, messages.c.created_at == latest.c.at),
+        )
+        async with self._engine.connect() as conn:
+            return {row[0]: row[1] for row in await conn.execute(query)}
+
+    async def outbound_times(self, interaction_ids: Sequence[str], since: datetime) -> list[datetime]:
+        """When texts and calls went out to these interactions since ``since`` (touches, for the cap)."""
+        ids = list(interaction_ids)
+        if not ids:
+            return []
+        query = (
+            select(messages.c.created_at)
+            .where(
+                messages.c.interaction_id.in_(ids),
+                messages.c.direction == "outbound",
+                messages.c.created_at >= as_utc(since),
+            )
+            .union_all(
+                select(calls.c.created_at).where(
+                    calls.c.interaction_id.in_(ids),
+                    calls.c.direction == "outbound",
+                    calls.c.created_at >= as_utc(since),
+                )
+            )
+        )
+        async with self._engine.connect() as conn:
+            return sorted(aware(row[0]) for row in await conn.execute(query))
 
     async def _guarded_update(
         self,
@@ -332,18 +428,4 @@ def _values(record: Any) -> dict[str, Any]:
 
 def _row(kind: type, row: Mapping[str, Any]) -> Any:
     names = {f.name for f in fields(kind)}
-    return kind(**{name: _aware(row[name]) for name in names})
-
-
-def as_utc(value: datetime) -> datetime:
-    """Times are stored (and compared, on SQLite as text) in UTC: convert before comparing.
-
-    A naive time is taken to be UTC already."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def _aware(value: Any) -> Any:
-    # SQLite hands datetimes back naive; everything stored is UTC.
-    if isinstance(value, datetime) and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
+    return kind(**{name: aware(row[name]) for name in names})

@@ -1,7 +1,7 @@
 """Tables of the local store (SQLAlchemy Core; SQLite by default, PostgreSQL for replicas).
 
 The store is the system of record for what ServiceTitan cannot hold for us: booking idempotency
-records and escalations now; interactions and the audit chain later.
+records, escalations, interactions and the audit chain.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -20,7 +21,7 @@ from sqlalchemy import (
     Text,
 )
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3  # 3: audit_events
 
 metadata = MetaData()
 
@@ -174,3 +175,63 @@ status_history = Table(
     Column("at", DateTime(timezone=True), nullable=False),
 )
 Index("ix_status_history_interaction", status_history.c.interaction_id, status_history.c.id)
+
+# Phones that opted out (STOP or a plain-language revocation), across interactions and channels. A row
+# stays after an opt-in (active=False) so the record of consent is never lost.
+suppressions = Table(
+    "suppressions",
+    metadata,
+    Column("phone", String(20), primary_key=True),  # E.164
+    Column("active", Boolean, nullable=False),
+    Column("opted_out_at", DateTime(timezone=True), nullable=False),
+    Column("interaction_id", String(40)),
+    Column("channel", String(8), nullable=False),  # sms | voice
+    Column("reason", Text, nullable=False),
+    # The one confirmation allowed after an opt-out (FCC: within 5 minutes, nothing after it).
+    Column("confirmation_sent_at", DateTime(timezone=True)),
+    Column("opted_in_at", DateTime(timezone=True)),
+)
+
+# How an outbound message left: which gateway, the provider's id and what it said.
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("message_id", String(40), ForeignKey("messages.id"), primary_key=True),
+    Column("gateway", String(16), nullable=False),
+    Column("provider_message_id", String(64)),
+    Column("status", String(16), nullable=False),
+)
+Index("ix_deliveries_provider", deliveries.c.provider_message_id)
+
+# Progress markers of background jobs (the ServiceTitan leads poller's createdOnOrAfter).
+watermarks = Table(
+    "watermarks",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", DateTime(timezone=True), nullable=False),
+)
+
+# The audit trail: append-only, hash-chained (policy/audit.py). ``seq`` is assigned by the writer as
+# last + 1 — never autoincrement — so two writers that read the same last record collide on the key
+# instead of forking the chain; the loser re-reads and retries (store/audit.py).
+audit_events = Table(
+    "audit_events",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("id", String(40), nullable=False, unique=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("kind", String(16), nullable=False),  # tool_call | compliance | permission
+    Column("principal", String(200), nullable=False),
+    Column("role", String(64), nullable=False),
+    Column("transport", String(16), nullable=False),  # stdio | http | sse | memory | webhook | cli | …
+    Column("tool", String(100), nullable=False),  # the tool, or the decision's name
+    Column("arguments", Text, nullable=False),  # canonical JSON, masked
+    Column("outcome", String(16), nullable=False),  # ok | denied | blocked | error
+    Column("reason", Text),
+    Column("interaction_id", String(40)),
+    Column("upstream_requests", Integer, nullable=False),
+    Column("duration_ms", Float, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+Index("ix_audit_events_at", audit_events.c.at)

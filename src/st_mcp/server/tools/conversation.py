@@ -19,6 +19,7 @@ from st_mcp.services.interactions.models import (
     Outcome,
     StatusResult,
 )
+from st_mcp.services.outreach.models import LeadQueue, SendResult
 
 InteractionId = Annotated[
     str, Field(min_length=1, description="Interaction id from ingest_lead or list_interactions")
@@ -70,6 +71,56 @@ async def ingest_lead(
         campaign_id=campaign_id,
         servicetitan_lead_id=servicetitan_lead_id,
     )
+
+
+@tool(
+    "Get the lead queue",
+    permission="agent.converse",
+    toolset="conversation",
+    read_only=True,
+    destructive=False,
+    idempotent=True,
+    open_world=False,
+)
+async def get_lead_queue(
+    ctx: Context,
+    limit: Annotated[int, Field(ge=1, le=50, description="At most this many items")] = 10,
+) -> LeadQueue:
+    """What to do now in Speed to Lead: replies waiting for an answer, new leads to text, follow-ups due.
+
+    Use it when you start and after each batch of sends. Each item has the lead's context and whether
+    a text may go out now (can_send_now); when it may not, send_window_opens_at says when — do not send
+    before then. Finished conversations (booked, opted out, taken over, dismissed) never appear.
+    """
+    app = app_context(ctx)
+    return await app.lead_queue.queue(limit=limit)
+
+
+@tool(
+    "Send a text",
+    permission=("agent.converse", "chats.send"),
+    toolset="conversation",
+    read_only=False,
+    destructive=False,
+    idempotent=False,
+    open_world=True,
+)
+async def send_message(
+    ctx: Context,
+    interaction_id: InteractionId,
+    text: Annotated[
+        str, Field(min_length=1, max_length=1600, description="The text, as the lead will read it")
+    ],
+) -> SendResult:
+    """Text the lead of an interaction, through the compliance gate, and record it in the thread.
+
+    Use for every outbound text. The server refuses — and says why — when the lead opted out, when it
+    is outside the lead's quiet hours (the refusal says when the window opens), when the daily touch cap
+    is reached, or when a person has taken the conversation over. A refusal is final for now: do not
+    rephrase and retry; move on to the next item of get_lead_queue.
+    """
+    app = app_context(ctx)
+    return await app.outreach.send_message(app.principal, interaction_id=interaction_id, text=text)
 
 
 @tool(

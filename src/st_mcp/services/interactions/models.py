@@ -32,6 +32,9 @@ class MessageResult(BaseModel):
     status: str
     opted_out: bool = False
     opted_in: bool = False
+    # The lead texted HELP: the carriers' required answer, to send as is (the server sends it itself
+    # when it delivers texts through a gateway).
+    help_text: str | None = None
     note: str
 
 

@@ -13,8 +13,10 @@ import json
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
+from typing import Literal
 
 from st_mcp.config import EngagementSettings
+from st_mcp.messaging.gateway import Delivery
 from st_mcp.policy.identity import Principal
 from st_mcp.services.catalog import Catalog
 from st_mcp.services.errors import NotFound, Refused, UserInputError
@@ -41,11 +43,13 @@ from st_mcp.services.interactions.models import (
 from st_mcp.services.interactions.stats import compute
 from st_mcp.services.interactions.summary import generated_summary
 from st_mcp.services.interactions.takeover import ensure_agent_may_act
-from st_mcp.services.optout import is_opt_in, is_opt_out
+from st_mcp.services.optout import is_help, is_opt_in, is_opt_out
+from st_mcp.services.outreach.gate import Clearance, ComplianceGate, Purpose
 from st_mcp.services.phones import mask_phone, normalize_phone
 from st_mcp.services.reference import ReferenceData
 from st_mcp.store.interactions import (
     CallRow,
+    DeliveryRow,
     InteractionRecords,
     InteractionRow,
     ListFilter,
@@ -54,6 +58,7 @@ from st_mcp.store.interactions import (
     StatusChange,
     as_utc,
 )
+from st_mcp.store.suppressions import OptChange, SuppressionList
 
 OUTCOME_STATUSES: dict[str, str] = {
     "dismissed": s.DISMISSED_AGENT,
@@ -73,8 +78,15 @@ class Interactions:
         reference: ReferenceData,
         settings: EngagementSettings,
         clock: Callable[[], datetime],
+        *,
+        gate: ComplianceGate,
+        suppressions: SuppressionList,
+        help_text: str,
     ) -> None:
         self._records = records
+        self._gate = gate
+        self._suppressions = suppressions
+        self._help_text = help_text
         self._catalog = catalog
         self._reference = reference
         self._settings = settings
@@ -190,12 +202,49 @@ class Interactions:
     ) -> MessageResult:
         body = _text(text)
         row = await self._resolve(interaction_id, phone, inbound=direction == "inbound", principal=principal)
+        if direction == "inbound":
+            return await self.record_inbound(principal, row, body, channel=channel)
+        # A platform that delivers texts itself still passes the gate before it may record one sent.
+        clearance = await self.clear_to_send(principal, row, channel="voice" if channel == "voice" else "sms")
+        return await self.record_outbound(principal, row, body, channel=channel, clearance=clearance)
+
+    async def clear_to_send(
+        self,
+        principal: Principal,
+        row: InteractionRow,
+        *,
+        channel: Literal["sms", "voice"] = "sms",
+        purpose: Purpose = "conversation",
+    ) -> Clearance:
+        """The compliance gate for one outbound message or call (raises ``Blocked`` with the rule)."""
+        clearance = await self._gate.clear(
+            principal, row, linked=await self._linked(row), channel=channel, purpose=purpose
+        )
+        closed = s.group_of(row.status) not in s.AGENT_MAY_ACT_GROUPS
+        if principal.is_ai and clearance.purpose == "conversation" and closed:
+            raise Refused(
+                f"Interaction {row.id} is {row.status}; "
+                "the virtual agent does not message closed conversations."
+            )
+        return clearance
+
+    async def record_outbound(
+        self,
+        principal: Principal,
+        row: InteractionRow,
+        body: str,
+        *,
+        channel: MessageChannel,
+        clearance: Clearance,
+        delivery: Delivery | None = None,
+    ) -> MessageResult:
+        """Commit a message the gate cleared (and, with a gateway, that left through it)."""
         now = self._now()
-        if direction == "outbound":
-            await self._ensure_may_send(principal, row)
-            values = {"outbound_count": row.outbound_count + 1, "last_activity_at": now}
-            if row.first_outbound_at is None:
-                values["first_outbound_at"] = now
+        values: dict[str, object] = {"outbound_count": row.outbound_count + 1, "last_activity_at": now}
+        if row.first_outbound_at is None:
+            values["first_outbound_at"] = now
+        change = None
+        if clearance.purpose == "conversation":
             change = self._engagement_change(
                 row,
                 principal,
@@ -203,32 +252,80 @@ class Interactions:
                 last_inbound=row.last_inbound_at,
                 inbound_24h=await self._recent(row, now),
             )
-            sender, sender_name = principal.sender_kind, None if principal.is_ai else principal.name
-        else:
-            values = {"inbound_count": row.inbound_count + 1, "last_inbound_at": now, "last_activity_at": now}
-            change = self._inbound_change(row, body, principal, now, await self._recent(row, now))
-            sender, sender_name = "lead", row.name
-        message = MessageRow(_new_id("msg"), row.id, direction, channel, sender, sender_name, body, now)
+        sender_name = None if principal.sender_kind == "agent" else principal.name
+        message = MessageRow(
+            _new_id("msg"), row.id, "outbound", channel, principal.sender_kind, sender_name, body, now
+        )
+        delivered = (
+            DeliveryRow(message.id, delivery.gateway, delivery.provider_message_id, delivery.status)
+            if delivery is not None
+            else None
+        )
         await self._apply(
             row,
             change,
-            # What the lead writes changes the status by the lead's own decision (a STOP is honoured
-            # even in Takeover, whoever relays it); only outbound changes are the AI's.
-            by_ai=principal.is_ai and direction == "outbound",
+            by_ai=principal.is_ai,
             write=lambda: self._records.add_message(
-                message, values, expected_status=row.status, change=change
+                message, values, expected_status=row.status, change=change, delivery=delivered
             ),
         )
         status = change.to_status if change else row.status
         return MessageResult(
             interaction_id=row.id,
             message_id=message.id,
-            direction=direction,
+            direction="outbound",
             status=status,
-            opted_out=status == s.OPT_OUT and row.status != s.OPT_OUT,
-            opted_in=row.status == s.OPT_OUT and status != s.OPT_OUT,
-            note=_message_note(direction, status, row.status),
+            opted_out=False,
+            opted_in=False,
+            note=_message_note("outbound", status, row.status),
         )
+
+    async def record_inbound(
+        self, principal: Principal, row: InteractionRow, body: str, *, channel: MessageChannel = "sms"
+    ) -> MessageResult:
+        """The lead's own message: opt-out/opt-in/HELP detection, temperature, suppression — one commit."""
+        now = self._now()
+        values = {"inbound_count": row.inbound_count + 1, "last_inbound_at": now, "last_activity_at": now}
+        change = self._inbound_change(row, body, principal, now, await self._recent(row, now))
+        opt = await self._opt_change(row, body, now, "voice" if channel == "voice" else "sms")
+        message = MessageRow(_new_id("msg"), row.id, "inbound", channel, "lead", row.name, body, now)
+        await self._apply(
+            row,
+            change,
+            # What the lead writes changes the status by the lead's own decision (a STOP is honoured
+            # even in Takeover, whoever relays it).
+            by_ai=False,
+            write=lambda: self._records.add_message(
+                message, values, expected_status=row.status, change=change, opt=opt
+            ),
+        )
+        status = change.to_status if change else row.status
+        opted_out = opt is not None and opt.kind == "out"
+        help_text = self._help_text if is_help(body) else None
+        note = _message_note("inbound", status, row.status, opted_out=opted_out)
+        if help_text:
+            note = f"The lead asked for HELP; reply with exactly: {help_text}"
+        return MessageResult(
+            interaction_id=row.id,
+            message_id=message.id,
+            direction="inbound",
+            status=status,
+            opted_out=opted_out,
+            opted_in=opt is not None and opt.kind == "in",
+            help_text=help_text,
+            note=note,
+        )
+
+    async def _opt_change(
+        self, row: InteractionRow, body: str, now: datetime, channel: str
+    ) -> OptChange | None:
+        if row.phone is None:
+            return None
+        if is_opt_out(body):
+            return OptChange("out", row.phone, now, row.id, channel, f"lead said '{body[:80]}'")
+        if is_opt_in(body) and await self._suppressions.active(row.phone) is not None:
+            return OptChange("in", row.phone, now, row.id, channel, "lead opted back in")
+        return None
 
     async def log_call(
         self,
@@ -250,10 +347,15 @@ class Interactions:
         )
         now = self._now()
         if direction == "outbound":
-            await self._ensure_may_send(principal, row)
+            await self.clear_to_send(principal, row, channel="voice")
         values: dict[str, object] = {"last_activity_at": now}
         change = None
         opted_out = any(is_opt_out(line) for line in body.splitlines() if line.strip())
+        opt = (
+            OptChange("out", row.phone, now, row.id, "voice", "asked not to be contacted on a call")
+            if opted_out and row.phone
+            else None
+        )
         if opted_out and s.OPT_OUT in s.TRANSITIONS[s.group_of(row.status)]:
             change = StatusChange(s.OPT_OUT, "asked not to be contacted (call)", principal.name)
         elif direction == "outbound" and row.first_outbound_at is None:
@@ -287,7 +389,9 @@ class Interactions:
             row,
             change,
             by_ai=principal.is_ai and not opted_out,  # an opt-out is the caller's decision
-            write=lambda: self._records.add_call(call, values, expected_status=row.status, change=change),
+            write=lambda: self._records.add_call(
+                call, values, expected_status=row.status, change=change, opt=opt
+            ),
         )
         status = change.to_status if change else row.status
         return CallResult(
@@ -327,18 +431,6 @@ class Interactions:
             channel="Voice Agent" if voice else "SMS Agent",
         )
         return await self.row(created.interaction_id)
-
-    async def _ensure_may_send(self, principal: Principal, row: InteractionRow) -> None:
-        ensure_agent_may_act(principal, await self._linked(row), "send messages", conversation=row.id)
-        if row.status == s.OPT_OUT:
-            raise Refused(
-                f"{row.name or row.phone} opted out of messages; nothing may be sent until they text START."
-            )
-        if principal.is_ai and s.group_of(row.status) not in s.AGENT_MAY_ACT_GROUPS:
-            raise Refused(
-                f"Interaction {row.id} is {row.status}; "
-                "the virtual agent does not message closed conversations."
-            )
 
     def _engagement_change(
         self,
@@ -442,6 +534,14 @@ class Interactions:
         change = StatusChange(target, reason.strip(), principal.name)
         values = {"status_reason": reason.strip(), "last_activity_at": self._now()}
         return await self._change(row, principal, values, change, note="Dismissed.")
+
+    async def abandon(self, principal: Principal, row: InteractionRow, reason: str) -> StatusResult | None:
+        """The cadence ended without a reply. None if the conversation moved on meanwhile."""
+        change = StatusChange(s.ABANDONED, reason, principal.name)
+        try:
+            return await self._change(row, principal, {"status_reason": reason}, change, note="Abandoned.")
+        except UserInputError:
+            return None  # changed under us (a reply, a takeover): nothing to abandon
 
     async def record_booking(
         self,
@@ -702,8 +802,8 @@ def _text(text: str, *, field: str = "text") -> str:
     return text.strip()
 
 
-def _message_note(direction: str, status: str, previous: str) -> str:
-    if status == s.OPT_OUT and previous != s.OPT_OUT:
+def _message_note(direction: str, status: str, previous: str, *, opted_out: bool = False) -> str:
+    if opted_out or (status == s.OPT_OUT and previous != s.OPT_OUT):
         return "The lead opted out. Send nothing more (one confirmation at most); the conversation is closed."
     if previous == s.OPT_OUT and status != s.OPT_OUT:
         return "The lead opted back in."

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from st_mcp.policy.identity import Principal
-from st_mcp.services.errors import Refused
+from st_mcp.services.errors import Blocked
 from st_mcp.services.interactions.statuses import TAKEOVER, group_of
 from st_mcp.store.interactions import InteractionRow
 
@@ -18,15 +18,18 @@ from st_mcp.store.interactions import InteractionRow
 def ensure_agent_may_act(
     principal: Principal, linked: Iterable[InteractionRow], action: str, *, conversation: str | None = None
 ) -> None:
-    """Refuse the AI if any linked interaction is in Takeover — or if ``conversation`` (the one acted on)
-    was ever taken over: it stays the person's after they book it (Converted: Human)."""
+    """Block the AI (``Blocked``, rule ``takeover``) if any linked interaction is in Takeover — or if
+    ``conversation`` (the one acted on) was ever taken over: it stays the person's after they book it
+    (Converted: Human)."""
     if not principal.is_ai:
         return
     for row in linked:
         if group_of(row.status) == TAKEOVER or (row.id == conversation and row.taken_over_by):
             who = row.taken_over_by or "a person"
-            raise Refused(
+            raise Blocked(
                 f"{who} has taken over the conversation with {row.name or row.phone or 'this lead'} "
                 f"(interaction {row.id}); the virtual agent may not {action} for this lead. "
-                "Stop here: the person who took over continues the conversation."
+                "Stop here: the person who took over continues the conversation.",
+                rule="takeover",
+                interaction_id=row.id,
             )

@@ -1,0 +1,112 @@
+"""``st-mcp audit verify`` and ``st-mcp audit export``: the audit trail for operators, from the shell.
+
+Both read the store named by the settings (``ST_MCP_DATABASE_URL``). Neither prints the database URL's
+password nor anything the records do not already hold (and records are masked when written).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TextIO
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from st_mcp.policy.audit import canonical
+from st_mcp.store.audit import AuditLog
+from st_mcp.store.engine import default_database_url, open_engine
+
+EXIT_OK, EXIT_BROKEN, EXIT_USAGE = 0, 1, 2
+
+
+class _StoreUnavailable(Exception):
+    pass
+
+
+async def verify(database_url: str | None) -> int:
+    try:
+        async with _audit_log(database_url) as audit:
+            result = await audit.verify()
+    except _StoreUnavailable as exc:
+        print(f"st-mcp: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if result.ok:
+        head = f" (last hash {result.last_hash})" if result.last_seq else ""
+        print(f"audit chain OK: {result.checked} records{head}")
+        return EXIT_OK
+    problem = result.problem or "broken"
+    problem = problem.removeprefix(f"record {result.first_broken_seq}: ")
+    print(f"audit chain BROKEN at record {result.first_broken_seq}: {problem}")
+    return EXIT_BROKEN
+
+
+async def export(database_url: str | None, *, since: str | None, output: str | None) -> int:
+    try:
+        start = _moment(since) if since else None
+    except ValueError:
+        print(
+            f"st-mcp: --since: '{since}' is not an ISO 8601 time, e.g. 2026-05-05T00:00:00Z", file=sys.stderr
+        )
+        return EXIT_USAGE
+    try:
+        async with _audit_log(database_url) as audit:
+            with _destination(output) as out:
+                written = 0
+                async for record in audit.iter_since(start):
+                    out.write(canonical(record.as_json()) + "\n")
+                    written += 1
+    except _StoreUnavailable as exc:
+        print(f"st-mcp: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as exc:
+        print(f"st-mcp: cannot write {output}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if output:
+        print(f"st-mcp: wrote {written} audit records to {output}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _locate(database_url: str | None) -> tuple[str, str]:
+    """The URL to open and how to show it (password hidden); a SQLite file must exist already."""
+    url = database_url or default_database_url()
+    parsed = make_url(url)
+    shown = parsed.render_as_string(hide_password=True)
+    database = parsed.database
+    is_file = parsed.get_backend_name() == "sqlite" and database not in (None, "", ":memory:")
+    if is_file and not Path(str(database)).is_file():
+        raise _StoreUnavailable(f"no database at {shown}; set ST_MCP_DATABASE_URL")
+    return url, shown
+
+
+@contextlib.asynccontextmanager
+async def _audit_log(database_url: str | None) -> AsyncIterator[AuditLog]:
+    url, shown = _locate(database_url)
+    try:
+        engine = await open_engine(url)
+    except (SQLAlchemyError, OSError) as exc:
+        raise _StoreUnavailable(f"cannot open the store at {shown} ({type(exc).__name__})") from None
+    try:
+        yield AuditLog(engine)
+    except SQLAlchemyError as exc:
+        raise _StoreUnavailable(f"cannot read the audit trail at {shown} ({type(exc).__name__})") from None
+    finally:
+        await engine.dispose()
+
+
+@contextlib.contextmanager
+def _destination(output: str | None) -> Iterator[TextIO]:
+    if not output:
+        yield sys.stdout
+        sys.stdout.flush()
+        return
+    with open(output, "w", encoding="utf-8", newline="\n") as handle:
+        yield handle
+
+
+def _moment(text: str) -> datetime:
+    moment = datetime.fromisoformat(text.strip())
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment

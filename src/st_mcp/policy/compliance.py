@@ -1,0 +1,64 @@
+"""The compliance settings in one place (TOML ``[compliance]``), and the rules combined.
+
+The outbound gate (``services.outreach.gate``) gathers facts — the lead's ZIP, state, phone, earlier
+touches — and asks these pure rules; keeping the rules free of I/O makes every boundary testable to the
+second. ``next_send_at`` answers the question a queue needs: when may the next touch go out at all, with
+both the touch cap and the quiet hours satisfied.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Sequence
+from datetime import datetime
+
+from pydantic import BaseModel, Field, field_validator
+
+from st_mcp.policy.lead_locale import LeadLocale
+from st_mcp.policy.quiet_hours import QuietHoursSettings, send_window
+from st_mcp.policy.touch_cap import TouchCapSettings, touch_cap
+
+HELP_PLACEHOLDERS = ("company", "support_phone")
+
+
+class ComplianceSettings(BaseModel):
+    """Quiet hours, touch cap, the opt-out confirmation window and the HELP reply."""
+
+    model_config = {"extra": "forbid"}
+
+    quiet_hours: QuietHoursSettings = Field(default_factory=QuietHoursSettings)
+    touch_cap: TouchCapSettings = Field(default_factory=TouchCapSettings)
+    # The one confirmation after an opt-out must go within 5 minutes (FCC 24-24); 0 sends none.
+    opt_out_confirmation_minutes: int = Field(default=5, ge=0, le=5)
+    # The HELP reply; {company} and {support_phone} are filled in (see help_reply).
+    help_text: str = "{company}: reply STOP to opt out. Msg&data rates may apply. Call us for help."
+
+    @field_validator("help_text")
+    @classmethod
+    def _help_text(cls, value: str) -> str:
+        try:
+            fields = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
+        except ValueError:
+            raise ValueError("unbalanced { or }; write {{ and }} for literal braces") from None
+        unknown = sorted(fields - set(HELP_PLACEHOLDERS))
+        if unknown:
+            raise ValueError(f"unknown placeholder {{{unknown[0]}}}; use {{company}} and {{support_phone}}")
+        if "stop" not in value.lower():
+            raise ValueError("the HELP reply must tell the lead how to opt out, e.g. 'reply STOP to opt out'")
+        return value
+
+
+def help_reply(settings: ComplianceSettings, *, company: str, support_phone: str = "") -> str:
+    """The HELP answer with the company's name (and support phone, if the text asks for it)."""
+    return settings.help_text.format(company=company, support_phone=support_phone)
+
+
+def next_send_at(
+    settings: ComplianceSettings, locale: LeadLocale, outbound_times: Sequence[datetime], now: datetime
+) -> datetime | None:
+    """The first moment at or after ``now`` when both the touch cap and the quiet hours allow a touch,
+    in the lead's zone; None when the quiet hours never open. Assumes no other touch goes out meanwhile."""
+    cap = touch_cap(settings.touch_cap, locale.state, outbound_times, now)
+    moment = now if cap.allowed or cap.opens_at is None else cap.opens_at
+    window = send_window(settings.quiet_hours, locale, moment)
+    return window.local_now if window.open else window.opens_at

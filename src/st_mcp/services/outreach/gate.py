@@ -1,0 +1,201 @@
+"""The compliance gate: every outbound text or call passes here, whoever asks and through whatever door.
+
+``send_message``, an outbound ``log_message`` or ``log_call``, the gateways' automatic replies — all
+call ``ComplianceGate.clear`` before anything leaves, so the model cannot talk its way around a rule.
+The rules themselves are pure functions in ``st_mcp.policy`` (quiet hours, touch cap, lead locale);
+this module gathers the facts they need and records every decision.
+
+Order matters: the takeover lock first (a person owns the lead), then the opt-out (the lead said no),
+then the clock (quiet hours), then the count (touch cap). A refusal raises ``Blocked`` naming the rule
+and, where known, when a send would be allowed again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Literal
+
+from st_mcp.policy.compliance import ComplianceSettings
+from st_mcp.policy.identity import Principal
+from st_mcp.policy.lead_locale import LeadLocale, locale_for
+from st_mcp.policy.quiet_hours import refusal_sentence, send_window
+from st_mcp.policy.touch_cap import touch_cap
+from st_mcp.services.errors import Blocked
+from st_mcp.services.interactions import statuses as s
+from st_mcp.services.interactions.takeover import ensure_agent_may_act
+from st_mcp.services.timefmt import moment_label
+from st_mcp.store.interactions import InteractionRecords, InteractionRow
+from st_mcp.store.suppressions import SuppressionList
+
+# Why a message goes out: a conversation turn, the one confirmation after an opt-out, or the HELP answer
+# carriers require (both answers to the lead's own message, so quiet hours and the cap do not hold them).
+Purpose = Literal["conversation", "opt_out_confirmation", "help"]
+
+
+@dataclass(frozen=True, slots=True)
+class GateDecision:
+    """One decision of the gate, as the audit trail records it."""
+
+    allowed: bool
+    rule: str  # the rule that decided: takeover, opt_out, quiet_hours, touch_cap, or "clear"
+    reason: str
+    interaction_id: str
+    principal: Principal
+    channel: str
+    purpose: Purpose
+    opens_at: datetime | None = None
+    details: dict[str, object] = field(default_factory=dict)
+
+
+DecisionRecorder = Callable[[GateDecision], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Preview:
+    allowed: bool
+    opens_at: datetime | None
+    reason: str | None
+    local_now: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Clearance:
+    purpose: Purpose
+    rule: str = "clear"
+
+
+class ComplianceGate:
+    def __init__(
+        self,
+        records: InteractionRecords,
+        suppressions: SuppressionList,
+        settings: ComplianceSettings,
+        *,
+        business_timezone: str,
+        clock: Callable[[], datetime],
+        record: DecisionRecorder | None = None,
+    ) -> None:
+        self._records = records
+        self._suppressions = suppressions
+        self._settings = settings
+        self._business_timezone = business_timezone
+        self._now = clock
+        self._record = record
+
+    def record_with(self, record: DecisionRecorder) -> None:
+        """Where decisions go (the audit trail), set once the trail is open."""
+        self._record = record
+
+    async def clear(
+        self,
+        principal: Principal,
+        row: InteractionRow,
+        *,
+        linked: Sequence[InteractionRow],
+        channel: Literal["sms", "voice"] = "sms",
+        purpose: Purpose = "conversation",
+    ) -> Clearance:
+        """Allow the send, or raise ``Blocked`` — recording the decision either way."""
+        try:
+            clearance = await self._decide(principal, row, linked, channel, purpose)
+        except Blocked as refusal:
+            await self._note(
+                GateDecision(
+                    False,
+                    refusal.rule,
+                    str(refusal),
+                    row.id,
+                    principal,
+                    channel,
+                    purpose,
+                    opens_at=refusal.details.get("opens_at"),  # type: ignore[arg-type]
+                )
+            )
+            raise
+        await self._note(
+            GateDecision(True, clearance.rule, "allowed", row.id, principal, channel, clearance.purpose)
+        )
+        return clearance
+
+    async def _decide(
+        self,
+        principal: Principal,
+        row: InteractionRow,
+        linked: Sequence[InteractionRow],
+        channel: str,
+        purpose: Purpose,
+    ) -> Clearance:
+        who = row.name or row.phone or "this lead"
+        if purpose == "help":
+            return Clearance("help", "help")
+        ensure_agent_may_act(principal, linked, "send messages", conversation=row.id)
+        if await self._opted_out(row):
+            # Only a message sent *as* the confirmation may use the one the rules allow.
+            confirming = purpose == "opt_out_confirmation" and channel == "sms"
+            if confirming and await self._confirmation_allowed(row):
+                return Clearance("opt_out_confirmation", "opt_out_confirmation")
+            raise Blocked(
+                f"{who} opted out of messages and calls; nothing may be sent until they text START. "
+                "Do not contact this lead again.",
+                rule="opt_out",
+                interaction_id=row.id,
+            )
+        await self._check_timing(row, linked)
+        return Clearance(purpose)
+
+    async def preview(self, row: InteractionRow, linked: Sequence[InteractionRow]) -> Preview:
+        """Would a conversation text be allowed now by the clock and the count? (Nothing recorded.)"""
+        local_now = self._now().astimezone(self._locale(row).timezone)
+        try:
+            await self._check_timing(row, linked)
+        except Blocked as refusal:
+            return Preview(False, refusal.details.get("opens_at"), str(refusal), local_now)  # type: ignore[arg-type]
+        return Preview(True, None, None, local_now)
+
+    def _locale(self, row: InteractionRow) -> LeadLocale:
+        return locale_for(
+            zip=row.zip, state=row.state, phone=row.phone, business_timezone=self._business_timezone
+        )
+
+    async def _check_timing(self, row: InteractionRow, linked: Sequence[InteractionRow]) -> None:
+        """Quiet hours in the lead's local time, then the touch cap over the last 24 hours."""
+        who = row.name or row.phone or "this lead"
+        now = self._now()
+        locale = self._locale(row)
+        window = send_window(self._settings.quiet_hours, locale, now)
+        if not window.open:
+            raise Blocked(
+                f"Not sent: {refusal_sentence(window)}. Queue it; get_lead_queue shows when to send.",
+                rule="quiet_hours",
+                interaction_id=row.id,
+                opens_at=window.opens_at,
+            )
+        same_lead = [r.id for r in linked if r.phone == row.phone or r.id == row.id]
+        touches = await self._records.outbound_times(same_lead, now - timedelta(hours=24))
+        cap = touch_cap(self._settings.touch_cap, locale.state, touches, now)
+        if not cap.allowed:
+            opens = cap.opens_at.astimezone(locale.timezone) if cap.opens_at else None
+            when = f"; the next touch is allowed at {moment_label(opens)} local" if opens else ""
+            raise Blocked(
+                f"Not sent: {who} already had {cap.used} touches in the last 24 hours, the limit in "
+                f"{locale.state or 'this state'} is {cap.limit}{when}.",
+                rule="touch_cap",
+                interaction_id=row.id,
+                opens_at=opens,
+            )
+
+    async def _opted_out(self, row: InteractionRow) -> bool:
+        """The phone's suppression decides across conversations (a START anywhere lifts it)."""
+        return row.status == s.OPT_OUT or await self._suppressions.active(row.phone) is not None
+
+    async def _confirmation_allowed(self, row: InteractionRow) -> bool:
+        if row.phone is None:
+            return False
+        within = timedelta(minutes=self._settings.opt_out_confirmation_minutes)
+        return await self._suppressions.claim_confirmation(row.phone, self._now(), within)
+
+    async def _note(self, decision: GateDecision) -> None:
+        if self._record is not None:
+            await self._record(decision)

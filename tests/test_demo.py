@@ -18,10 +18,10 @@ CREDENTIALS = (
 )
 
 
-def test_demo_story_books_escalates_and_hands_over(
+def test_demo_tells_the_speed_to_lead_story(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    for name in CREDENTIALS:
+    for name in (*CREDENTIALS, "ST_MCP_CLOCK"):
         monkeypatch.delenv(name, raising=False)
 
     assert main(["demo"]) == 0
@@ -29,18 +29,35 @@ def test_demo_story_books_escalates_and_hands_over(
     captured = capsys.readouterr()
     assert "using the sandbox ServiceTitan tenant" in captured.err
     out = captured.out
+    # 8:30 pm in Tampa: queued until 8:00 am, and a text is refused by the gate.
+    assert "can_send_now=False, window opens 2026-03-15T08:00:00-04:00" in out
+    assert "✗ refused: Not sent: outside the lead's quiet hours (Florida allows texts 8:00 AM–8:00 PM" in out
+    # The Angi lead is texted at once and booked.
     booked = re.search(r"job (\d+) booked for", out)
     assert booked is not None
-    assert "status now Active: Hot" in out
+    assert re.search(r"texted \d+ ms after the lead arrived", out)
     assert "Escalated (Human Request) — ServiceTitan task" in out
+    # "stop texting me": one confirmation from the server, then the agent is refused.
+    assert "the server confirmed once, by itself: “Peak Home Services: you're unsubscribed" in out
+    assert "✗ refused: Tom Becker opted out of messages and calls" in out
     assert "Dismissed: Agent: Dismissed: ZIP 80907 is outside the service area" in out
     # After the CSR's takeover the agent is refused.
     assert "✗ refused: Dana Whitfield has taken over the conversation with Priya Raman" in out
-    # The CSR's view of the Interactions page.
+    # The CSR's view of the Interactions page and its counters.
     assert re.search(r"Takeover\s+Speed to Lead\s+Priya Raman\s+\(720\) \*\*\*-0118", out)
     assert re.search(r"Converted: Agent\s+Speed to Lead\s+Jordan Avery", out)
-    assert "Conversations 3 · Escalated 0 · High Activity 0 · Response Rate 100% · Conversion Rate 33%" in out
+    assert re.search(r"Opt-out\s+Speed to Lead\s+Tom Becker", out)
+    assert re.search(r"Started\s+Speed to Lead\s+Marisol Vega", out)
+    assert "Conversations 5 · Escalated 0 · High Activity 0 · Response Rate 100% · Conversion Rate 20%" in out
+    # The auditor sees every refusal, and the chain verifies.
+    assert "gate.quiet_hours → blocked" in out and "gate.opt_out → blocked" in out
+    assert "gate.takeover → blocked" in out and "chain intact: True" in out
     # The closing view is read back from the tenant, not from the tool results.
     assert f"jobNumber {booked.group(1)} · jobStatus Scheduled" in out
     assert "campaign Virtual Agent · tags ['AI Booked']" in out
-    assert "Token endpoint calls for the whole run: 1" in out
+    # The story spans 1 h 45 min of tenant time: one token per 15-minute lifetime, not one per call.
+    tokens = re.search(r"Token endpoint calls for the whole run: (\d+)", out)
+    assert tokens is not None and int(tokens.group(1)) <= 8
+    assert re.search(
+        r"Speed to lead, lead arrival → first text sent \(wall clock\): Jordan \d+ ms, .*median \d+ ms", out
+    )

@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import getpass
 import logging
+import os
 import sys
 from collections.abc import Sequence
+from datetime import datetime
 
 import anyio
 
@@ -49,8 +51,17 @@ def _parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--client-id", help="accept only this client id (default: any)")
     sandbox.add_argument("--client-secret", help="accept only this client secret (default: any)")
     sandbox.add_argument("--app-key", help="accept only this app key (default: any)")
+    sandbox.add_argument(
+        "--clock",
+        default=os.environ.get("ST_MCP_CLOCK") or None,
+        help="start the clock here and run on, e.g. 2026-03-14T19:45:00-06:00 (default: $ST_MCP_CLOCK)",
+    )
 
     commands.add_parser("check", help="check the settings and that ServiceTitan answers")
+
+    leads = commands.add_parser("leads", help="Speed to Lead intake from ServiceTitan")
+    leads_commands = leads.add_subparsers(dest="leads_command", required=True)
+    leads_commands.add_parser("poll", help="take in new Open ServiceTitan leads now (prints a JSON summary)")
 
     auth = commands.add_parser("auth", help="helpers for HTTP authentication ([auth] in the config)")
     auth_commands = auth.add_subparsers(dest="auth_command", required=True)
@@ -97,9 +108,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         from st_mcp.server import create_server
         from st_mcp.server.transports import listen_url, run
 
-        server = create_server(settings, resource_url=listen_url(args.transport, args.host, args.port))
+        server = create_server(
+            settings,
+            resource_url=listen_url(args.transport, args.host, args.port),
+            # One long-running app (streamable HTTP) polls ServiceTitan for new leads in the background.
+            poll_leads=args.transport == "http",
+        )
         run(server, args.transport, host=args.host, port=args.port, stateless=args.stateless)
         return 0
+    if args.command == "leads":
+        from st_mcp.server.context import open_app_context
+
+        async def poll() -> int:
+            async with open_app_context(settings) as app:
+                result = await app.lead_poller.poll_once()
+            print(result.model_dump_json(indent=2))
+            return 0
+
+        return anyio.run(poll)
     if args.command == "demo":
         from st_mcp.demo import run_demo
 
@@ -135,11 +161,29 @@ def _hash_key() -> int:
 
 
 def _serve_sandbox(args: argparse.Namespace) -> int:
-    from st_mcp.sandbox import SandboxConfig
+    from st_mcp.sandbox import SandboxClock, SandboxConfig
     from st_mcp.sandbox.serve import serve
 
+    clock = None
+    if args.clock:
+        try:
+            start = datetime.fromisoformat(args.clock)
+        except ValueError:
+            start = None
+        if start is None or start.tzinfo is None:
+            print(
+                f"st-mcp: configuration error: ST_MCP_CLOCK: give an ISO 8601 time with a UTC offset, "
+                f"e.g. 2026-03-14T19:45:00-06:00 (got {args.clock!r})",
+                file=sys.stderr,
+            )
+            return 2
+        clock = SandboxClock.starting_at(start)
     config = SandboxConfig(
-        seed=args.seed, client_id=args.client_id, client_secret=args.client_secret, app_key=args.app_key
+        seed=args.seed,
+        client_id=args.client_id,
+        client_secret=args.client_secret,
+        app_key=args.app_key,
+        clock=clock,
     )
     serve(host=args.host, port=args.port, config=config)
     return 0

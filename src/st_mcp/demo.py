@@ -1,27 +1,41 @@
-"""``st-mcp demo``: a scripted agent (no LLM) and a CSR drive the server through real MCP sessions.
+"""``st-mcp demo``: Speed to Lead on the embedded sandbox, driven through real MCP sessions.
 
-Leads arrive; the virtual agent texts them, offers real windows from ServiceTitan capacity and books
-one (Converted: Agent); a second lead asks for a person and is escalated (Escalated (Human Request));
-an out-of-area lead is dismissed. Then a CSR — a second MCP server process-identity on the same
-database — takes the escalated conversation over, after which the agent is refused. The run ends
-with the Interactions list and counters as a CSR sees them, and the booked job as ServiceTitan holds it.
+A scripted agent (no LLM) and a CSR use the server as any MCP client would; the leads answer through the
+sandbox SMS gateway's simulated lead. The story, on a Saturday evening in Denver (ST_MCP_CLOCK):
+
+- 6:30 pm — a Florida lead (8:30 pm in Tampa) is queued: the gate refuses a text until 8:00 am there;
+- 7:45 pm — an Angi lead is texted within a second, gets real windows and is booked (Converted: Agent);
+- 8:02 pm — a Website lead asks for a person and is escalated (Escalated (Human Request));
+- 8:05 pm — a lead answers "stop texting me": opted out, confirmed once, and a further text is refused;
+- 8:10 pm — an out-of-area lead is dismissed;
+- 8:15 pm — a CSR takes the escalated conversation over, after which the agent is refused.
+
+It ends with the CSR's Interactions page and counters, the audit chain, the booked job as ServiceTitan
+holds it, and the measured time from each lead's arrival to its first text.
 """
 
 from __future__ import annotations
 
 import json
+import statistics
 import tempfile
+import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from mcp import Client
 
 from st_mcp.config import IdentitySettings, Settings
+from st_mcp.messaging.sandbox import SandboxGateway
+from st_mcp.sandbox import SandboxTenant
 from st_mcp.server import create_server
 from st_mcp.servicetitan import ServiceTitanClient
 from st_mcp.upstream import Upstream, connect_servicetitan
 
 CSR_NAME = "Dana Whitfield"
+# Saturday 6:30 pm in Denver: 8:30 pm in Tampa. ST_MCP_CLOCK, when set, starts the story elsewhere.
+STORY_START = datetime.fromisoformat("2026-03-14T18:30:00-06:00")
 
 
 class Session:
@@ -38,7 +52,7 @@ class Session:
     async def call(
         self, tool: str, arguments: dict[str, Any], *, expect_refusal: bool = False
     ) -> dict[str, Any]:
-        shown = {k: (v[:18] + "…" if k == "slot_id" else v) for k, v in arguments.items()}
+        shown = {k: (v[:18] + "…" if k == "slot_id" else v) for k, v in arguments.items() if k != "text"}
         print(f"  [{self._who}] → {tool} {json.dumps(shown, ensure_ascii=False)}")
         before = self._st.meter.total_requests
         result = await self._client.call_tool(tool, arguments)
@@ -53,17 +67,41 @@ class Session:
             raise RuntimeError(f"{tool} should have been refused")
         return dict(result.structured_content or {})
 
-    async def text(self, interaction_id: str, direction: str, words: str) -> dict[str, Any]:
-        speaker = "Lead" if direction == "inbound" else self._who
-        print(f"      {speaker}: “{words}”")
-        return await self.call(
-            "log_message", {"interaction_id": interaction_id, "direction": direction, "text": words}
-        )
+    async def send(self, interaction_id: str, words: str, *, expect_refusal: bool = False) -> dict[str, Any]:
+        print(f"      {self._who}: “{words}”")
+        arguments = {"interaction_id": interaction_id, "text": words}
+        return await self.call("send_message", arguments, expect_refusal=expect_refusal)
+
+    async def next_item(self) -> dict[str, Any]:
+        """The top of the lead queue; prints the lead's reply when that is what is waiting."""
+        queue = await self.call("get_lead_queue", {"limit": 5})
+        item = queue["items"][0]
+        if item["lead"]["last_reply"] and item["action"] == "reply":
+            print(f"      Lead: “{item['lead']['last_reply']}”")
+        return dict(item)
 
 
 def show(*lines: str) -> None:
     for line in lines:
         print(f"      ← {line}")
+
+
+class Story:
+    """What the story needs besides the two sessions: the tenant's clock and the lead's phone."""
+
+    def __init__(self, tenant: SandboxTenant | None, gateway: SandboxGateway) -> None:
+        self.tenant = tenant
+        self.gateway = gateway
+        self.speed: list[tuple[str, float]] = []
+
+    def at(self, hour: int, minute: int) -> str:
+        """Move the tenant's clock to this local time of the story's day; return it as a label."""
+        if self.tenant is not None:
+            now = self.tenant.now().astimezone(STORY_START.tzinfo)
+            target = now.replace(hour=hour, minute=minute, second=0, microsecond=0)
+            if target > now:
+                self.tenant.clock.advance((target - now).total_seconds())
+        return f"{hour % 12 or 12}:{minute:02d} pm"
 
 
 async def run_demo(settings: Settings) -> int:
@@ -73,6 +111,10 @@ async def run_demo(settings: Settings) -> int:
             settings = settings.model_copy(
                 update={"database_url": f"sqlite+aiosqlite:///{Path(folder) / 'demo.db'}"}
             )
+        st_settings = settings.servicetitan
+        if st_settings.is_sandbox and st_settings.sandbox_clock is None:
+            st_settings = st_settings.model_copy(update={"sandbox_clock": STORY_START})
+            settings = settings.model_copy(update={"servicetitan": st_settings})
         upstream = connect_servicetitan(settings.servicetitan)
         async with upstream.client:
             return await _story(settings, upstream)
@@ -80,39 +122,95 @@ async def run_demo(settings: Settings) -> int:
 
 async def _story(settings: Settings, upstream: Upstream) -> int:
     st = upstream.client
+    tenant = upstream.sandbox_app.state.sandbox if upstream.sandbox_app is not None else None
+    gateway = SandboxGateway(tenant.now if tenant is not None else None)
+    story = Story(tenant, gateway)
     agent_settings = settings.model_copy(update={"identity": IdentitySettings(role="virtual_agent")})
     csr_settings = settings.model_copy(update={"identity": IdentitySettings(role="csr", principal=CSR_NAME)})
+    auditor_settings = settings.model_copy(update={"identity": IdentitySettings(role="auditor")})
     ledger: list[tuple[str, int]] = []
     print(
         f"st-mcp demo — ServiceTitan tenant {st.tenant_id} ({settings.servicetitan.environment}); "
-        "a scripted virtual agent and a CSR, each through a real MCP client session"
+        "a scripted virtual agent and a CSR, each through a real MCP client session; texts go through "
+        "the sandbox SMS gateway, whose simulated leads answer"
     )
 
-    async with Client(create_server(agent_settings, upstream=upstream)) as agent_client:
+    async with Client(create_server(agent_settings, upstream=upstream, gateway=gateway)) as agent_client:
         agent = Session(agent_client, st, "Agent", ledger)
         tools = await agent_client.list_tools()
-        print(f"  the server offers {len(tools.tools)} tools")
-        booked = await _first_lead(agent)
-        escalated_id = await _second_lead(agent)
-        await _out_of_area_lead(agent)
+        print(f"  the virtual agent sees {len(tools.tools)} tools")
+        await _florida_lead(agent, story)
+        booked = await _angi_lead(agent, story)
+        escalated_id = await _website_lead(agent, story)
+        await _stop_lead(agent, story)
+        await _out_of_area_lead(agent, story)
 
-        async with Client(create_server(csr_settings, upstream=upstream)) as csr_client:
+        async with Client(create_server(csr_settings, upstream=upstream, gateway=gateway)) as csr_client:
             csr = Session(csr_client, st, CSR_NAME, ledger)
-            await _csr_takes_over(csr, agent, escalated_id)
+            await _csr_takes_over(csr, agent, story, escalated_id)
             await _csr_view(csr)
+        async with Client(create_server(auditor_settings, upstream=upstream)) as auditor_client:
+            await _audit_view(Session(auditor_client, st, "Auditor", ledger))
 
     await _show_job(st, settings, booked)
     print("\nUpstream ServiceTitan requests per tool call (0 = answered from this server's own records):")
     for tool, made in ledger:
         print(f"  {tool:<24}{made}")
     print(f"Token endpoint calls for the whole run: {st.http.tokens.fetch_count}")
+    speeds = ", ".join(f"{name} {seconds * 1000:.0f} ms" for name, seconds in story.speed)
+    median = statistics.median(seconds for _, seconds in story.speed)
+    print(
+        f"Speed to lead, lead arrival → first text sent (wall clock): {speeds}; median {median * 1000:.0f} ms"
+    )
     return 0
 
 
-async def _first_lead(agent: Session) -> dict[str, Any]:
-    print("\n7:45 pm — an Angi lead arrives: Jordan Avery, (303) 555-0142, “Furnace blowing cold air”")
-    lead = await agent.call(
+async def _first_touch(agent: Session, story: Story, lead: dict[str, Any], greeting: str) -> str:
+    """Take the lead in, read the queue, text it — timed from arrival to the text having left."""
+    started = time.perf_counter()
+    taken = await agent.call("ingest_lead", lead)
+    interaction = str(taken["interaction_id"])
+    item = await agent.next_item()
+    assert item["interaction_id"] == interaction and item["action"] == "first_touch"
+    await agent.send(interaction, greeting)
+    story.speed.append((lead["name"].split()[0], time.perf_counter() - started))
+    return interaction
+
+
+async def _florida_lead(agent: Session, story: Story) -> None:
+    when = story.at(18, 30)
+    print(
+        f"\n{when} in Denver (8:30 pm in Tampa) — a Thumbtack lead: Marisol Vega, Tampa 33609, "
+        "“AC not cooling”"
+    )
+    taken = await agent.call(
         "ingest_lead",
+        {
+            "name": "Marisol Vega",
+            "phone": "(813) 555-0175",
+            "zip": "33609",
+            "source": "Thumbtack",
+            "summary": "AC not cooling",
+        },
+    )
+    item = await agent.next_item()
+    show(
+        f"queue: {item['action']} for {item['lead']['name']}, can_send_now={item['can_send_now']}, "
+        f"window opens {item['send_window_opens_at']}"
+    )
+    print("  The agent tries to text anyway:")
+    await agent.send(
+        taken["interaction_id"], "Hi Marisol, Peak Home Services here about your AC!", expect_refusal=True
+    )
+
+
+async def _angi_lead(agent: Session, story: Story) -> dict[str, Any]:
+    when = story.at(19, 45)
+    print(f"\n{when} — an Angi lead arrives: Jordan Avery, (303) 555-0142, “Furnace blowing cold air”")
+    story.gateway.script("+13035550142", "Yes please, as soon as you can.", "The first one works, thanks!")
+    interaction = await _first_touch(
+        agent,
+        story,
         {
             "name": "Jordan Avery",
             "phone": "(303) 555-0142",
@@ -120,14 +218,11 @@ async def _first_lead(agent: Session) -> dict[str, Any]:
             "source": "Angi",
             "summary": "Furnace blowing cold air",
         },
+        "Hi Jordan, this is Sam, Peak Home Services' virtual assistant. Sorry about the furnace! "
+        "Want me to find a time for a technician?",
     )
-    interaction = lead["interaction_id"]
-    show(f"interaction {interaction}: {lead['status']}")
-    greeting = "Hi Jordan, this is Sam, Peak Home Services' virtual assistant. Sorry about the furnace!"
-    await agent.text(interaction, "outbound", f"{greeting} Want me to find a time for a technician?")
-    reply = await agent.text(interaction, "inbound", "Yes please, as soon as you can.")
-    show(f"status now {reply['status']}")
-
+    show(f"texted {story.speed[-1][1] * 1000:.0f} ms after the lead arrived")
+    await agent.next_item()
     found = await agent.call("lookup_customer", {"phone": "(303) 555-0142"})
     customer = found["customers"][0]
     location = next(loc for loc in customer["locations"] if loc["in_service_area"])
@@ -139,9 +234,9 @@ async def _first_lead(agent: Session) -> dict[str, Any]:
     )
     labels = [slot["label"] for slot in offer["slots"]]
     show(f"{offer['job_type']}: " + " · ".join(labels))
-    await agent.text(interaction, "outbound", f"I can send a technician {', '.join(labels)}. Which works?")
-    chosen = offer["slots"][-1]
-    await agent.text(interaction, "inbound", f"{chosen['label'].split(',')[0]} is good.")
+    await agent.send(interaction, f"I can send a technician {', or '.join(labels)}. Which works?")
+    await agent.next_item()
+    chosen = offer["slots"][0]
     booked = await agent.call(
         "book_job",
         {
@@ -153,9 +248,7 @@ async def _first_lead(agent: Session) -> dict[str, Any]:
         },
     )
     show(f"job {booked['job_number']} booked for {booked['label']}")
-    await agent.text(
-        interaction, "outbound", f"You're booked: {booked['label']}, job {booked['job_number']}."
-    )
+    await agent.send(interaction, f"You're booked: {booked['label']}, job {booked['job_number']}.")
     await agent.call(
         "update_interaction",
         {
@@ -169,10 +262,13 @@ async def _first_lead(agent: Session) -> dict[str, Any]:
     return booked
 
 
-async def _second_lead(agent: Session) -> str:
-    print("\n8:02 pm — a Website lead: Priya Raman, 720.555.0118, “Water heater leaking”")
-    lead = await agent.call(
-        "ingest_lead",
+async def _website_lead(agent: Session, story: Story) -> str:
+    when = story.at(20, 2)
+    print(f"\n{when} — a Website lead: Priya Raman, 720.555.0118, “Water heater leaking”")
+    story.gateway.script("+17205550118", "I'd rather talk to a real person, please.")
+    interaction = await _first_touch(
+        agent,
+        story,
         {
             "name": "Priya Raman",
             "phone": "720.555.0118",
@@ -180,11 +276,10 @@ async def _second_lead(agent: Session) -> str:
             "source": "Website",
             "summary": "Water heater leaking",
         },
+        "Hi Priya, this is Sam from Peak Home Services. I can help with the water heater — "
+        "shall I look for a time?",
     )
-    interaction = lead["interaction_id"]
-    greeting = "Hi Priya, this is Sam from Peak Home Services. I can help with the water heater"
-    await agent.text(interaction, "outbound", f"{greeting} — shall I look for a time?")
-    await agent.text(interaction, "inbound", "I'd rather talk to a real person, please.")
+    await agent.next_item()
     escalation = await agent.call(
         "escalate_to_dispatcher",
         {
@@ -194,12 +289,35 @@ async def _second_lead(agent: Session) -> str:
         },
     )
     show(f"{escalation['status']} — ServiceTitan task {escalation['servicetitan_task_number']}")
-    await agent.text(interaction, "outbound", "Of course — a member of our team will reach out shortly.")
+    await agent.send(interaction, "Of course — a member of our team will reach out shortly.")
     return interaction
 
 
-async def _out_of_area_lead(agent: Session) -> None:
-    print("\n8:10 pm — a Thumbtack lead from Colorado Springs (ZIP 80907), outside the service area")
+async def _stop_lead(agent: Session, story: Story) -> None:
+    when = story.at(20, 5)
+    print(f"\n{when} — a Google LSA lead: Tom Becker, (303) 555-0160, “Breaker keeps tripping”")
+    story.gateway.script("+13035550160", "stop texting me")
+    interaction = await _first_touch(
+        agent,
+        story,
+        {
+            "name": "Tom Becker",
+            "phone": "(303) 555-0160",
+            "zip": "80220",
+            "source": "Google LSA",
+            "summary": "Breaker keeps tripping",
+        },
+        "Hi Tom, Sam from Peak Home Services about your breaker. Want a technician to take a look?",
+    )
+    replies = [sent.body for sent in story.gateway.sent_to("+13035550160")]
+    print("      Lead: “stop texting me”")
+    show(f"the server confirmed once, by itself: “{replies[-1]}”")
+    await agent.send(interaction, "Sorry to bother you, Tom — one last thing?", expect_refusal=True)
+
+
+async def _out_of_area_lead(agent: Session, story: Story) -> None:
+    when = story.at(20, 10)
+    print(f"\n{when} — a Thumbtack lead from Colorado Springs (ZIP 80907), outside the service area")
     lead = await agent.call(
         "ingest_lead",
         {
@@ -213,8 +331,9 @@ async def _out_of_area_lead(agent: Session) -> None:
     show(f"{lead['status']}: {lead['note']}")
 
 
-async def _csr_takes_over(csr: Session, agent: Session, interaction: str) -> None:
-    print(f"\n8:15 pm — {CSR_NAME} (CSR) checks what is escalated and takes it over")
+async def _csr_takes_over(csr: Session, agent: Session, story: Story, interaction: str) -> None:
+    when = story.at(20, 15)
+    print(f"\n{when} — {CSR_NAME} (CSR) checks what is escalated and takes it over")
     escalated = await csr.call("list_interactions", {"escalated_only": True})
     for item in escalated["items"]:
         show(f"{item['name']} · {item['phone']} · {item['status']}")
@@ -222,15 +341,9 @@ async def _csr_takes_over(csr: Session, agent: Session, interaction: str) -> Non
         "takeover_interaction", {"interaction_id": interaction, "note": "Calling her now."}
     )
     show(taken["note"])
-    await csr.text(
-        interaction, "outbound", "Hi Priya, this is Dana at Peak Home Services — calling you in a minute."
-    )
+    await csr.send(interaction, "Hi Priya, this is Dana at Peak Home Services — calling you in a minute.")
     print("  The virtual agent tries to keep talking:")
-    await agent.call(
-        "log_message",
-        {"interaction_id": interaction, "direction": "outbound", "text": "Still there, Priya?"},
-        expect_refusal=True,
-    )
+    await agent.send(interaction, "Still there, Priya?", expect_refusal=True)
 
 
 async def _csr_view(csr: Session) -> None:
@@ -248,8 +361,16 @@ async def _csr_view(csr: Session) -> None:
         f"  Conversations {stats['conversations']} · Escalated {stats['escalated']} · "
         f"High Activity {stats['high_activity']} · Response Rate {rate(stats['response_rate'])} · "
         f"Conversion Rate {rate(stats['conversion_rate'])} · "
-        f"median speed to lead {'—' if speed is None else f'{speed:.1f} s'}"
+        f"median speed to lead {'—' if speed is None else f'{speed:.2f} s'}"
     )
+
+
+async def _audit_view(auditor: Session) -> None:
+    print("\nThe audit trail, as an auditor sees it (hash-chained; `st-mcp audit verify` checks it):")
+    page = await auditor.call("get_audit_log", {"outcome": "blocked", "limit": 10, "verify_chain": True})
+    for event in reversed(page["events"]):
+        show(event["summary"])
+    show(f"chain intact: {page['chain_ok']}")
 
 
 async def _show_job(st: ServiceTitanClient, settings: Settings, booked: dict[str, Any]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import itertools
 import json
 from pathlib import Path
 from typing import Any
@@ -72,7 +73,8 @@ def test_an_edit_with_a_recomputed_hash_breaks_the_next_record() -> None:
     ok, seq, problem = check(records)
     assert (ok, seq) == (False, 18)
     assert problem == (
-        "record 18: prev_hash does not match the hash of record 17 (record 17 rewritten, or this record inserted?)"
+        "record 18: prev_hash does not match the hash of record 17 "
+        "(record 17 rewritten, or this record inserted?)"
     )
 
 
@@ -105,7 +107,7 @@ async def test_append_chains_records_in_order_with_contiguous_seqs(tmp_path: Pat
         assert [r.seq for r in appended] == [1, 2, 3, 4, 5]
         assert stored == appended  # read back exactly as written: times, floats and JSON included
         assert stored[0].prev_hash == GENESIS_HASH
-        assert all(b.prev_hash == a.hash for a, b in zip(stored, stored[1:], strict=False))
+        assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(stored))
         assert (await log.verify()).ok
         assert await log.head() == (5, appended[-1].hash)
 
@@ -113,7 +115,7 @@ async def test_append_chains_records_in_order_with_contiguous_seqs(tmp_path: Pat
 async def test_stored_arguments_are_canonical_masked_json(tmp_path: Path) -> None:
     async with audit_log(sqlite_url(tmp_path)) as log:
         await log.append(event(1, arguments={"phone": "(303) 555-0142", "token": "t", "z": 1, "a": 2}))
-        async with log._engine.connect() as conn:  # noqa: SLF001 - reading the raw column on purpose
+        async with log._engine.connect() as conn:  # the raw column, on purpose
             raw = (await conn.execute(text("SELECT arguments FROM audit_events"))).scalar_one()
     assert raw == '{"a":2,"phone":"(***) ***-0142","token":"[redacted]","z":1}'
 

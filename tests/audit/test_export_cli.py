@@ -4,6 +4,7 @@ each line carries its hash, checkable with sha256 alone."""
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 from pathlib import Path
 
@@ -54,7 +55,7 @@ def test_export_since_writes_the_later_records_oldest_first(
         assert canonical(row) == line
         digest = row.pop("hash")
         assert hashlib.sha256((str(row["prev_hash"]) + canonical(row)).encode()).hexdigest() == digest
-    for before, after in zip(exported, exported[1:], strict=False):
+    for before, after in itertools.pairwise(exported):
         assert after["prev_hash"] == before["hash"]
 
 

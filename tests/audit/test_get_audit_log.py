@@ -15,7 +15,8 @@ pytestmark = pytest.mark.anyio
 
 async def some_activity(harness: Harness, agent: Client) -> str:
     """Agent ingests a lead (ok) and trips over a bad id (error); dana takes the lead over (ok); the agent
-    is then blocked from messaging it; and calls the audit log without audit.read (denied)."""
+    is then blocked from messaging it (the gate's decision, then the call); and calls the audit log
+    without audit.read (denied)."""
     lead = await ok(agent, "ingest_lead", {"name": "Ann Lee", "phone": "3035550188", "zip": "80210"})
     key = str(lead["interaction_id"])
     await refused(agent, "get_interaction", {"interaction_id": "int_missing"})
@@ -30,19 +31,23 @@ async def page(client: Client, **arguments: Any) -> dict[str, Any]:
     return await ok(client, "get_audit_log", arguments)
 
 
-async def test_an_auditor_reads_the_trail_newest_first_with_summaries(harness: Harness, agent: Client) -> None:
+async def test_an_auditor_reads_the_trail_newest_first_with_summaries(
+    harness: Harness, agent: Client
+) -> None:
     key = await some_activity(harness, agent)
     async with connect_as(harness, "auditor", "avery") as auditor:
         events = (await page(auditor))["events"]
     assert [(e["tool"], e["outcome"]) for e in events] == [
         ("get_audit_log", "denied"),
         ("log_message", "blocked"),
+        ("gate.takeover", "blocked"),
         ("takeover_interaction", "ok"),
         ("get_interaction", "error"),
         ("ingest_lead", "ok"),
     ]
-    assert [e["seq"] for e in events] == [5, 4, 3, 2, 1]
-    takeover = events[2]
+    assert [e["seq"] for e in events] == [6, 5, 4, 3, 2, 1]
+    assert [e["kind"] for e in events].count("compliance") == 1
+    takeover = events[3]
     assert takeover["summary"] == f"10:30 dana (csr) takeover_interaction → ok, {key}"
     assert takeover["transport"] == "memory" and takeover["kind"] == "tool_call"
     blocked = events[1]
@@ -57,16 +62,18 @@ async def test_an_auditor_reads_the_trail_newest_first_with_summaries(harness: H
 async def test_filters_by_principal_tool_outcome_and_time(harness: Harness, agent: Client) -> None:
     await some_activity(harness, agent)
     async with connect_as(harness, "manager", "morgan") as manager:
-        assert [e["tool"] for e in (await page(manager, principal="dana"))["events"]] == ["takeover_interaction"]
+        assert [e["tool"] for e in (await page(manager, principal="dana"))["events"]] == [
+            "takeover_interaction"
+        ]
         assert [e["seq"] for e in (await page(manager, tool="ingest_lead"))["events"]] == [1]
         blocked = (await page(manager, outcome="blocked"))["events"]
-        assert [e["tool"] for e in blocked] == ["log_message"]
+        assert [e["tool"] for e in blocked] == ["log_message", "gate.takeover"]
         errors = (await page(manager, outcome="error", principal="virtual_agent"))["events"]
         assert [e["tool"] for e in errors] == ["get_interaction"]
         assert (await page(manager, since="2026-05-05T16:31:00Z"))["events"] == []
         window = {"since": "2026-05-05T10:30:00-06:00", "until": "2026-05-05T16:31:00Z"}
         agents = await page(manager, principal="virtual_agent", **window)
-        assert [e["seq"] for e in agents["events"]] == [5, 4, 2, 1]
+        assert [e["seq"] for e in agents["events"]] == [6, 5, 4, 2, 1]
 
 
 async def test_the_cursor_pages_through_without_overlap(harness: Harness, agent: Client) -> None:
@@ -84,7 +91,7 @@ async def test_the_cursor_pages_through_without_overlap(harness: Harness, agent:
             if cursor is None:
                 break
         # The auditor's own reads are recorded as they happen, but a cursor only reaches back.
-        assert seen == [5, 4, 3, 2, 1]
+        assert seen == [6, 5, 4, 3, 2, 1]
         text = await refused(auditor, "get_audit_log", {"cursor": "not-a-cursor"})
         assert "cursor is not valid" in text
 

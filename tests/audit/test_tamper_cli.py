@@ -53,7 +53,7 @@ TAMPERING: dict[str, tuple[list[str], str]] = {
         "audit chain BROKEN at record 3: hash does not match its contents (edited?)",
     ),
     "edited arguments": (
-        ["UPDATE audit_events SET arguments = '{\"text\":\"nothing to see\"}' WHERE seq = 9"],
+        ['UPDATE audit_events SET arguments = \'{"text":"nothing to see"}\' WHERE seq = 9'],
         "audit chain BROKEN at record 9: hash does not match its contents (edited?)",
     ),
     "arguments no longer JSON": (
@@ -125,5 +125,3 @@ def test_the_database_password_is_never_shown() -> None:
 
     url, shown = _locate("postgresql+asyncpg://auditor:hunter2-secret@db.internal:5432/st")
     assert "hunter2" in url and "hunter2" not in shown and "***" in shown
-
-

@@ -79,8 +79,10 @@ async def test_bad_input_is_recorded_as_an_error_with_what_the_caller_was_told(
     text = await refused(agent, "get_interaction", {"interaction_id": "int_missing"})
     record = await one_new_record(harness, 0)
     assert (record.tool, record.outcome) == ("get_interaction", "error")
-    assert record.reason == told("get_interaction", text) == (
-        "No interaction with id 'int_missing'. Use list_interactions to find it."
+    assert (
+        record.reason
+        == told("get_interaction", text)
+        == ("No interaction with id 'int_missing'. Use list_interactions to find it.")
     )
     assert record.interaction_id == "int_missing"
 
@@ -111,8 +113,16 @@ async def test_a_compliance_refusal_is_recorded_as_blocked_with_its_rule(
     # By phone, not id: the interaction comes from the Blocked refusal itself.
     arguments = {"phone": "(303) 555-0142", "direction": "outbound", "text": "Still there?"}
     text = await refused(agent, "log_message", arguments)
-    record = await one_new_record(harness, before)
-    assert (record.tool, record.outcome, record.principal) == ("log_message", "blocked", "virtual_agent")
+    gate, record = (await audit_records(harness))[before:]  # the gate's decision, then the call
+    assert (gate.kind, gate.tool, gate.outcome, gate.transport) == (
+        "compliance",
+        "gate.takeover",
+        "blocked",
+        "memory",
+    )
+    assert gate.interaction_id == key
+    assert (record.kind, record.tool, record.outcome) == ("tool_call", "log_message", "blocked")
+    assert record.principal == "virtual_agent"
     assert record.reason == f"takeover: {told('log_message', text)}"
     assert "dana has taken over the conversation with Jordan Avery" in record.reason
     assert record.interaction_id == key
@@ -157,4 +167,6 @@ async def test_a_failed_audit_write_is_logged_loudly_and_the_answer_stands(
     with caplog.at_level(logging.ERROR, logger="st_mcp.audit"):
         lead = await ok(agent, "ingest_lead", {"name": "Ann Lee", "phone": "3035550188", "zip": "80210"})
     assert lead["interaction_id"]
-    assert any("AUDIT WRITE FAILED" in r.getMessage() and "ingest_lead" in r.getMessage() for r in caplog.records)
+    assert any(
+        "AUDIT WRITE FAILED" in r.getMessage() and "ingest_lead" in r.getMessage() for r in caplog.records
+    )

@@ -15,7 +15,7 @@ from mcp import Client
 from sqlalchemy import select
 
 from st_mcp.messaging.sandbox import SandboxGateway
-from st_mcp.store.schema import suppressions
+from st_mcp.store.schema import audit_events, suppressions
 from tests.interactions.conftest import CSR_NAME, Harness, ingest, ok, refused, say
 
 pytestmark = pytest.mark.anyio
@@ -215,3 +215,18 @@ async def test_a_refused_send_writes_nothing(harness: Harness, agent: Client) ->
     await refused(agent, "send_message", {"interaction_id": key, "text": "Hi"})
     after = await ok(agent, "get_interaction", {"interaction_id": key})
     assert before["thread"] == after["thread"] == [] and gateway(harness).outbox == []
+
+
+async def test_every_gate_decision_is_audited(harness: Harness, agent: Client) -> None:
+    key = await lead(agent, "8135550192", zip="33609")
+    harness.clock.set(datetime(2026, 5, 5, 12, 0, tzinfo=NEW_YORK))
+    await ok(agent, "send_message", {"interaction_id": key, "text": "Hi"})
+    harness.clock.set(datetime(2026, 5, 5, 20, 0, tzinfo=NEW_YORK))
+    await refused(agent, "send_message", {"interaction_id": key, "text": "Hi again"})
+    async with harness.engine.connect() as conn:
+        rows = (await conn.execute(select(audit_events).order_by(audit_events.c.seq))).mappings().all()
+    decisions = [(r["kind"], r["tool"], r["outcome"]) for r in rows if r["interaction_id"] == key]
+    assert ("compliance", "gate.clear", "ok") in decisions
+    assert ("compliance", "gate.quiet_hours", "blocked") in decisions
+    assert ("tool_call", "send_message", "blocked") in decisions
+    assert all("8135550192" not in r["arguments"] for r in rows)  # phones masked

@@ -67,7 +67,9 @@ def test_the_defaults_follow_the_design() -> None:
         },
         "touch_cap": {"states": {"FL": 3, "OK": 3, "MD": 3}, "everywhere": None},
         "opt_out_confirmation_minutes": 5,
-        "help_text": "{company}: reply STOP to opt out. Msg&data rates may apply. Call us for help.",
+        "help_text": (
+            "{company}: reply STOP to opt out. Msg&data rates may apply. Call {support_phone} for help."
+        ),
     }
 
 
@@ -170,8 +172,8 @@ def test_config_errors_are_one_actionable_line(toml: str, expected: str) -> None
 
 
 def test_help_reply_fills_in_the_company_and_phone() -> None:
-    assert help_reply(ComplianceSettings(), company="Peak Home Services") == (
-        "Peak Home Services: reply STOP to opt out. Msg&data rates may apply. Call us for help."
+    assert help_reply(ComplianceSettings(), company="Peak Home Services", support_phone="(303) 555-0100") == (
+        "Peak Home Services: reply STOP to opt out. Msg&data rates may apply. Call (303) 555-0100 for help."
     )
     custom = from_toml(EXAMPLE)
     assert help_reply(custom, company="Peak", support_phone="(303) 555-0100").endswith(

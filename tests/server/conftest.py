@@ -138,8 +138,8 @@ async def harness(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncItera
     original = server_app.open_app_context
 
     @contextlib.asynccontextmanager
-    async def capturing(settings: Settings, upstream: Upstream | None = None) -> AsyncIterator[AppContext]:
-        async with original(settings, upstream) as app:
+    async def capturing(settings: Settings, *args: Any) -> AsyncIterator[AppContext]:
+        async with original(settings, *args) as app:
             apps.append(app)
             yield app
 

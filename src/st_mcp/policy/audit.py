@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 import uuid
 from collections.abc import Mapping
@@ -94,6 +95,8 @@ def _mask(value: Any) -> Any:
         }
     if isinstance(value, list | tuple):
         return [_mask(item) for item in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)  # NaN and infinities have no canonical JSON spelling
     return value
 
 

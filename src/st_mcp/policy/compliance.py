@@ -31,7 +31,10 @@ class ComplianceSettings(BaseModel):
     # The one confirmation after an opt-out must go within 5 minutes (FCC 24-24); 0 sends none.
     opt_out_confirmation_minutes: int = Field(default=5, ge=0, le=5)
     # The HELP reply; {company} and {support_phone} are filled in (see help_reply).
-    help_text: str = "{company}: reply STOP to opt out. Msg&data rates may apply. Call us for help."
+    # Carriers expect the HELP answer to name the sender and a way to reach a person.
+    help_text: str = (
+        "{company}: reply STOP to opt out. Msg&data rates may apply. Call {support_phone} for help."
+    )
 
     @field_validator("help_text")
     @classmethod

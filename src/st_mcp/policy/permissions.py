@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from st_mcp.policy.identity import SYSTEM_ROLE
+
 PERMISSIONS: dict[str, str] = {
     "customers.read": "Look up customers",
     "customers.write": "Create customers",
@@ -53,6 +55,8 @@ def build_roles(overrides: Mapping[str, Iterable[str]]) -> dict[str, frozenset[s
     """The default roles with the operator's roles laid over them (a role named again is replaced)."""
     roles = dict(DEFAULT_ROLES)
     for role, permissions in overrides.items():
+        if role == SYSTEM_ROLE:
+            raise ValueError(f"the role name '{SYSTEM_ROLE}' is reserved for the server itself")
         granted = frozenset(permissions)
         unknown = sorted(granted - set(PERMISSIONS))
         if unknown:

@@ -6,17 +6,22 @@ import contextlib
 import inspect
 from collections.abc import AsyncIterator
 
+import anyio
 from mcp.server.mcpserver import MCPServer
 
 from st_mcp import __version__
 from st_mcp.config import Settings
+from st_mcp.messaging.gateway import Gateway
 from st_mcp.server.auth import build_verifier, sdk_auth_settings
 from st_mcp.server.context import AppContext, open_app_context
 from st_mcp.server.guard import guarded
 from st_mcp.server.prompts import register_prompts
 from st_mcp.server.resources import register_resources
+from st_mcp.server.shared import SharedAppContext
 from st_mcp.server.tools import admin, agent, conversation, interactions  # noqa: F401 - importing registers them
 from st_mcp.server.visibility import exposed_tools, hide_tools_the_principal_may_not_call
+from st_mcp.server.webhooks import register_webhooks
+from st_mcp.services.outreach.poller import poll_forever
 from st_mcp.upstream import Upstream
 
 INSTRUCTIONS = """\
@@ -30,18 +35,30 @@ DEFAULT_RESOURCE_URL = "http://127.0.0.1:8000/mcp"
 
 
 def create_server(
-    settings: Settings, *, upstream: Upstream | None = None, resource_url: str | None = None
+    settings: Settings,
+    *,
+    upstream: Upstream | None = None,
+    gateway: Gateway | None = None,
+    resource_url: str | None = None,
+    poll_leads: bool = False,
 ) -> MCPServer:
     """Build the server; the lifespan opens ServiceTitan and the store when a client connects.
 
     ``resource_url`` is where the listener serves MCP (``http://host:port/mcp``); with ``[auth]``
     configured it is the RFC 9728 resource unless ``[auth].public_url`` names the public one.
+    ``gateway``: an SMS gateway the caller owns (the demo's sandbox outbox), instead of the configured one.
+    ``poll_leads``: poll ServiceTitan for new leads in the background (the long-running HTTP server).
     """
+
+    shared = SharedAppContext(lambda: open_app_context(settings, upstream, gateway))
 
     @contextlib.asynccontextmanager
     async def lifespan(_server: MCPServer) -> AsyncIterator[AppContext]:
-        async with open_app_context(settings, upstream) as app:
+        async with shared.use() as app, anyio.create_task_group() as background:
+            if poll_leads and settings.leads.poll_interval_seconds > 0:
+                background.start_soon(poll_forever, app.lead_poller, settings.leads.poll_interval_seconds)
             yield app
+            background.cancel_scope.cancel()
 
     resource = resource_url or DEFAULT_RESOURCE_URL
     verifier = build_verifier(settings, resource)  # None: no [auth], so stdio / loopback only
@@ -65,4 +82,5 @@ def create_server(
     server.middleware.append(hide_tools_the_principal_may_not_call)
     register_prompts(server, settings)
     register_resources(server)
+    register_webhooks(server, settings, shared)
     return server

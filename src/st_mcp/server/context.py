@@ -6,7 +6,7 @@ import contextlib
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from st_mcp.config import Settings
@@ -24,7 +24,8 @@ from st_mcp.services.catalog import Catalog
 from st_mcp.services.customers import Customers
 from st_mcp.services.escalation import Escalations
 from st_mcp.services.interactions.service import Interactions
-from st_mcp.services.outreach.gate import ComplianceGate
+from st_mcp.services.outreach.gate import ComplianceGate, audited
+from st_mcp.services.outreach.poller import LeadPoller
 from st_mcp.services.outreach.queue import LeadQueueService
 from st_mcp.services.outreach.service import Outreach
 from st_mcp.services.reference import ReferenceData
@@ -62,6 +63,7 @@ class AppContext:
     interactions: Interactions
     outreach: Outreach
     lead_queue: LeadQueueService
+    lead_poller: LeadPoller
     clock: Callable[[], datetime]
     process_principal: Principal  # who this process is on stdio (from settings)
     policy: Policy
@@ -110,12 +112,16 @@ async def _clock(
 
 
 @contextlib.asynccontextmanager
-async def open_app_context(settings: Settings, upstream: Upstream | None = None) -> AsyncIterator[AppContext]:
-    """Open the store and the ServiceTitan client, wire the services, close both afterwards."""
+async def open_app_context(
+    settings: Settings, upstream: Upstream | None = None, gateway: Gateway | None = None
+) -> AsyncIterator[AppContext]:
+    """Open the store and the ServiceTitan client, wire the services, close both afterwards.
+
+    ``upstream`` and ``gateway`` given by the caller (the demo, tests) are the caller's to close."""
     owned = upstream is None
+    own_gateway = gateway is None
     upstream = upstream or connect_servicetitan(settings.servicetitan)
     store = await Store.open(settings.database_url)
-    gateway: Gateway | None = None
     try:
         st = upstream.client
         sandbox = upstream.sandbox_app.state.sandbox if upstream.sandbox_app is not None else None
@@ -126,6 +132,7 @@ async def open_app_context(settings: Settings, upstream: Upstream | None = None)
         signer = SlotSigner(await shared_secret(store.engine, "slot-signing"))
         availability = Availability(st, catalog, signer, settings.booking)
         customers = Customers(st, reference, catalog, availability)
+        audit = AuditTrail(AuditLog(store.engine), clock, ZoneInfo(settings.booking.business_timezone))
         suppressions = SuppressionList(store.engine)
         gate = ComplianceGate(
             store.interactions,
@@ -133,6 +140,7 @@ async def open_app_context(settings: Settings, upstream: Upstream | None = None)
             settings.compliance,
             business_timezone=settings.booking.business_timezone,
             clock=clock,
+            record=audited(audit),
         )
         persona = settings.persona
         interactions = Interactions(
@@ -147,7 +155,7 @@ async def open_app_context(settings: Settings, upstream: Upstream | None = None)
                 settings.compliance, company=persona.company_name, support_phone=persona.support_phone
             ),
         )
-        gateway = build_gateway(settings.messaging, clock=clock)
+        gateway = gateway or build_gateway(settings.messaging, clock=clock)
         outreach = Outreach(
             interactions,
             gateway,
@@ -187,13 +195,23 @@ async def open_app_context(settings: Settings, upstream: Upstream | None = None)
             interactions=interactions,
             outreach=outreach,
             lead_queue=lead_queue,
+            lead_poller=LeadPoller(
+                st,
+                reference,
+                customers,
+                interactions,
+                store.interactions,
+                Watermarks(store.engine),
+                lookback=timedelta(hours=settings.leads.first_poll_lookback_hours),
+                clock=clock,
+            ),
             clock=clock,
             process_principal=principal_from(settings),
             policy=Policy(build_roles(settings.access.roles)),
-            audit=AuditTrail(AuditLog(store.engine), clock, ZoneInfo(settings.booking.business_timezone)),
+            audit=audit,
         )
     finally:
-        if gateway is not None:
+        if own_gateway and gateway is not None:
             await gateway.aclose()
         await store.close()
         if owned:

@@ -190,6 +190,11 @@ class InteractionRecords:
             if opt is not None:
                 await apply_opt_change(conn, opt)
 
+    async def exists_for_lead(self, lead_id: int) -> bool:
+        query = select(interactions.c.id).where(interactions.c.servicetitan_lead_id == lead_id).limit(1)
+        async with self._engine.connect() as conn:
+            return (await conn.execute(query)).first() is not None
+
     async def in_statuses(self, statuses: Sequence[str], *, limit: int) -> list[InteractionRow]:
         """Interactions in these statuses, the longest-waiting first (the lead queue's candidates)."""
         query = (

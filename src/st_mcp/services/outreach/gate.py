@@ -22,6 +22,7 @@ from st_mcp.policy.identity import Principal
 from st_mcp.policy.lead_locale import LeadLocale, locale_for
 from st_mcp.policy.quiet_hours import refusal_sentence, send_window
 from st_mcp.policy.touch_cap import touch_cap
+from st_mcp.services.audit import AuditTrail
 from st_mcp.services.errors import Blocked
 from st_mcp.services.interactions import statuses as s
 from st_mcp.services.interactions.takeover import ensure_agent_may_act
@@ -50,6 +51,28 @@ class GateDecision:
 
 
 DecisionRecorder = Callable[[GateDecision], Awaitable[None]]
+
+
+def audited(audit: AuditTrail) -> DecisionRecorder:
+    """Every decision of the gate — allowed or blocked — as a ``compliance`` audit event."""
+
+    async def record(decision: GateDecision) -> None:
+        await audit.record_decision(
+            "compliance",
+            principal=decision.principal.name,
+            role=decision.principal.role,
+            name=f"gate.{decision.rule}",
+            outcome="ok" if decision.allowed else "blocked",
+            reason=decision.reason,
+            interaction_id=decision.interaction_id,
+            details={
+                "channel": decision.channel,
+                "purpose": decision.purpose,
+                "opens_at": decision.opens_at.isoformat() if decision.opens_at else None,
+            },
+        )
+
+    return record
 
 
 @dataclass(frozen=True, slots=True)

@@ -65,10 +65,11 @@ class LeadQueueService:
                 upcoming.append(step.due_at)
             elif await self._suppressions.active(row.phone) is None:  # opted out elsewhere: never due
                 due.append((row, step))
-        due.sort(key=lambda pair: (_PRIORITY[pair[1].action], pair[1].due_at))
-        due = due[:limit]
         replies = await self._records.last_inbound_texts([row.id for row, _ in due])
         items = [await self._item(row, step, replies.get(row.id)) for row, step in due]
+        # What may go out now first; among those, replies, then new leads, then follow-ups.
+        items.sort(key=lambda item: (not item.can_send_now, _PRIORITY[item.action], item.due_at))
+        items = items[:limit]
         return LeadQueue(
             items=items,
             abandoned=abandoned,

@@ -38,7 +38,7 @@ async def test_a_decision_outside_a_tool_call(harness: Harness, agent: Client) -
         "webhook",
         "blocked",
     )
-    assert stored.arguments == {"from": "+1******0142", "body": "STOP", "signature": "sig-xyz"}
+    assert stored.arguments == {"from": "+1******0142", "body": "STOP", "signature": "[redacted]"}
     assert stored.reason == "+1******0142 texted STOP at 10:29; nothing may be sent."
     assert stored.prev_hash == (await audit_records(harness))[-2].hash
     assert (await AuditLog(harness.engine).verify()).ok

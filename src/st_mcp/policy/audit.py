@@ -35,7 +35,7 @@ OUTCOMES: tuple[str, ...] = ("ok", "denied", "blocked", "error")
 
 REDACTED = "[redacted]"
 _SECRET_KEY = re.compile(
-    r"token|secret|passw(or)?d|authori[sz]ation|api[_-]?key|app[_-]?key|private[_-]?key|cookie|credential",
+    r"token|secret|passw(or)?d|authori[sz]ation|api[_-]?key|app[_-]?key|private[_-]?key|cookie|credential|signature",
     re.IGNORECASE,
 )
 _EMAIL = re.compile(

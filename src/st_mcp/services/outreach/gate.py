@@ -107,10 +107,6 @@ class ComplianceGate:
         self._now = clock
         self._record = record
 
-    def record_with(self, record: DecisionRecorder) -> None:
-        """Where decisions go (the audit trail), set once the trail is open."""
-        self._record = record
-
     async def clear(
         self,
         principal: Principal,

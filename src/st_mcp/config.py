@@ -23,6 +23,7 @@ from pydantic_settings import (
 )
 
 from st_mcp.messaging.settings import MessagingSettings
+from st_mcp.policy.audit import is_secret_key
 from st_mcp.policy.compliance import ComplianceSettings
 from st_mcp.services.outreach.cadence import CadenceSettings
 
@@ -463,7 +464,6 @@ def _one_line(exc: ValidationError) -> str:
     if name is None:
         # Model-level checks (missing credentials) already name the variable in their message.
         return message if loc in {(), ("servicetitan",), ("auth",)} else f"{'.'.join(loc)}: {message}"
-    secret = loc[-1] in {"client_secret", "app_key"} or any(w in loc[-1] for w in ("token", "secret"))
-    if secret or not isinstance(error.get("input"), str):
+    if is_secret_key(loc[-1]) or not isinstance(error.get("input"), str):
         return f"{name}: {message}"
     return f"{name}: {message} (got {error['input']!r})"

@@ -16,9 +16,3 @@ def window_label(start: datetime, end: datetime, zone: ZoneInfo) -> str:
 def _hour(moment: datetime) -> str:
     text = f"{moment:%I}".lstrip("0")
     return text if moment.minute == 0 else f"{text}:{moment:%M}"
-
-
-def moment_label(moment: datetime) -> str:
-    """'8:00 AM Thu Mar 15' in the moment's own time zone (the lead's, for a send window)."""
-    hour = f"{moment:%I}".lstrip("0")
-    return f"{hour}:{moment:%M} {moment:%p} {moment:%a %b} {moment.day}"

@@ -6,6 +6,7 @@ so an opt-out is never recorded without its suppression, nor the other way round
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
@@ -91,6 +92,16 @@ class SuppressionList:
             reason=row["reason"],
             confirmation_sent_at=aware(row["confirmation_sent_at"]),
         )
+
+    async def active_phones(self, phones: Sequence[str]) -> set[str]:
+        """Which of these phones are suppressed now (one query, for a whole queue)."""
+        if not phones:
+            return set()
+        query = select(suppressions.c.phone).where(
+            suppressions.c.phone.in_(list(set(phones))), suppressions.c.active.is_(True)
+        )
+        async with self._engine.connect() as conn:
+            return {row[0] for row in await conn.execute(query)}
 
     async def suppress(self, change: OptChange) -> None:
         """An opt-out learned outside a logged message (a carrier's "unsubscribed" answer)."""

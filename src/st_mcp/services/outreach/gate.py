@@ -13,20 +13,19 @@ and, where known, when a send would be allowed again.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from st_mcp.policy.compliance import ComplianceSettings
+from st_mcp.policy.compliance import ComplianceSettings, next_send_at
 from st_mcp.policy.identity import Principal
 from st_mcp.policy.lead_locale import LeadLocale, locale_for
-from st_mcp.policy.quiet_hours import refusal_sentence, send_window
+from st_mcp.policy.quiet_hours import moment_label, refusal_sentence, send_window
 from st_mcp.policy.touch_cap import touch_cap
 from st_mcp.services.audit import AuditTrail
 from st_mcp.services.errors import Blocked
 from st_mcp.services.interactions import statuses as s
 from st_mcp.services.interactions.takeover import ensure_agent_may_act
-from st_mcp.services.timefmt import moment_label
 from st_mcp.store.interactions import InteractionRecords, InteractionRow
 from st_mcp.store.suppressions import SuppressionList
 
@@ -47,7 +46,6 @@ class GateDecision:
     channel: str
     purpose: Purpose
     opens_at: datetime | None = None
-    details: dict[str, object] = field(default_factory=dict)
 
 
 DecisionRecorder = Callable[[GateDecision], Awaitable[None]]
@@ -161,14 +159,17 @@ class ComplianceGate:
                 rule="opt_out",
                 interaction_id=row.id,
             )
-        await self._check_timing(row, linked)
+        same_lead = [r.id for r in linked if r.phone == row.phone or r.id == row.id]
+        since = self._now() - timedelta(hours=24)
+        self._check_timing(row, await self._records.outbound_times(same_lead, since))
         return Clearance(purpose)
 
-    async def preview(self, row: InteractionRow, linked: Sequence[InteractionRow]) -> Preview:
-        """Would a conversation text be allowed now by the clock and the count? (Nothing recorded.)"""
+    def preview(self, row: InteractionRow, touches: Sequence[datetime]) -> Preview:
+        """Would a conversation text be allowed now by the clock and the count? (Nothing recorded;
+        ``touches`` are the lead's outbound times, which the caller already has.)"""
         local_now = self._now().astimezone(self._locale(row).timezone)
         try:
-            await self._check_timing(row, linked)
+            self._check_timing(row, touches)
         except Blocked as refusal:
             return Preview(False, refusal.details.get("opens_at"), str(refusal), local_now)  # type: ignore[arg-type]
         return Preview(True, None, None, local_now)
@@ -178,32 +179,31 @@ class ComplianceGate:
             zip=row.zip, state=row.state, phone=row.phone, business_timezone=self._business_timezone
         )
 
-    async def _check_timing(self, row: InteractionRow, linked: Sequence[InteractionRow]) -> None:
-        """Quiet hours in the lead's local time, then the touch cap over the last 24 hours."""
-        who = row.name or row.phone or "this lead"
+    def _check_timing(self, row: InteractionRow, touches: Sequence[datetime]) -> None:
+        """Quiet hours in the lead's local time, then the touch cap over the last 24 hours. A refusal's
+        ``opens_at`` is when both allow a touch again (the cap may end while the window is shut)."""
         now = self._now()
         locale = self._locale(row)
         window = send_window(self._settings.quiet_hours, locale, now)
+        cap = touch_cap(self._settings.touch_cap, locale.state, touches, now)
+        if window.open and cap.allowed:
+            return
+        opens = next_send_at(self._settings, locale, touches, now)
         if not window.open:
             raise Blocked(
                 f"Not sent: {refusal_sentence(window)}. Queue it; get_lead_queue shows when to send.",
                 rule="quiet_hours",
                 interaction_id=row.id,
-                opens_at=window.opens_at,
-            )
-        same_lead = [r.id for r in linked if r.phone == row.phone or r.id == row.id]
-        touches = await self._records.outbound_times(same_lead, now - timedelta(hours=24))
-        cap = touch_cap(self._settings.touch_cap, locale.state, touches, now)
-        if not cap.allowed:
-            opens = cap.opens_at.astimezone(locale.timezone) if cap.opens_at else None
-            when = f"; the next touch is allowed at {moment_label(opens)} local" if opens else ""
-            raise Blocked(
-                f"Not sent: {who} already had {cap.used} touches in the last 24 hours, the limit in "
-                f"{locale.state or 'this state'} is {cap.limit}{when}.",
-                rule="touch_cap",
-                interaction_id=row.id,
                 opens_at=opens,
             )
+        when = f"; the next touch is allowed at {moment_label(opens)} local" if opens else ""
+        raise Blocked(
+            f"Not sent: {row.name or row.phone or 'this lead'} already had {cap.used} touches in the last "
+            f"24 hours, the limit in {locale.state or 'this state'} is {cap.limit}{when}.",
+            rule="touch_cap",
+            interaction_id=row.id,
+            opens_at=opens,
+        )
 
     async def _opted_out(self, row: InteractionRow) -> bool:
         """The phone's suppression decides across conversations (a START anywhere lifts it)."""

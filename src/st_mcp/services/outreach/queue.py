@@ -11,13 +11,13 @@ from collections.abc import Callable
 from datetime import datetime
 
 from st_mcp.policy.identity import SYSTEM_ROLE, Principal
+from st_mcp.policy.quiet_hours import moment_label
 from st_mcp.services.interactions import statuses as s
 from st_mcp.services.interactions.service import Interactions
 from st_mcp.services.outreach.cadence import CadenceSettings, Step, next_step
 from st_mcp.services.outreach.gate import ComplianceGate
 from st_mcp.services.outreach.models import LeadContext, LeadQueue, LeadQueueItem
 from st_mcp.services.phones import mask_phone
-from st_mcp.services.timefmt import moment_label
 from st_mcp.store.interactions import InteractionRecords, InteractionRow
 from st_mcp.store.suppressions import SuppressionList
 
@@ -49,6 +49,7 @@ class LeadQueueService:
         now = self._now()
         rows = await self._records.in_statuses(_OPEN, limit=_SCAN_LIMIT)
         touches = await self._records.touches_by_interaction([row.id for row in rows])
+        suppressed = await self._suppressions.active_phones([row.phone for row in rows if row.phone])
         due: list[tuple[InteractionRow, Step]] = []
         abandoned: list[str] = []
         upcoming: list[datetime] = []
@@ -63,10 +64,10 @@ class LeadQueueService:
                 continue
             if step.due_at > now:
                 upcoming.append(step.due_at)
-            elif await self._suppressions.active(row.phone) is None:  # opted out elsewhere: never due
+            elif row.phone not in suppressed:  # opted out in another conversation: never due
                 due.append((row, step))
         replies = await self._records.last_inbound_texts([row.id for row, _ in due])
-        items = [await self._item(row, step, replies.get(row.id)) for row, step in due]
+        items = [self._item(row, step, touches[row.id], replies.get(row.id)) for row, step in due]
         # What may go out now first; among those, replies, then new leads, then follow-ups.
         items.sort(key=lambda item: (not item.can_send_now, _PRIORITY[item.action], item.due_at))
         items = items[:limit]
@@ -78,8 +79,10 @@ class LeadQueueService:
             note=_note(items, len(upcoming)),
         )
 
-    async def _item(self, row: InteractionRow, step: Step, last_reply: str | None) -> LeadQueueItem:
-        preview = await self._gate.preview(row, [row])
+    def _item(
+        self, row: InteractionRow, step: Step, touches: list[datetime], last_reply: str | None
+    ) -> LeadQueueItem:
+        preview = self._gate.preview(row, touches)
         return LeadQueueItem(
             interaction_id=row.id,
             status=row.status,

@@ -54,11 +54,20 @@ def mask_text(text: str) -> str:
     pieces: list[str] = []
     done = 0
     for match in phonenumbers.PhoneNumberMatcher(text, "US", leniency=phonenumbers.Leniency.POSSIBLE):
+        if _glued_to_a_word(text, match.start, match.end):
+            continue  # digits inside a token such as an error id "6399672d3a50" are not a phone number
         pieces.append(text[done : match.start])
         pieces.append(_mask_number(match.raw_string, match.number.country_code))
         done = match.end
     pieces.append(text[done:])
     return "".join(pieces)
+
+
+def _glued_to_a_word(text: str, start: int, end: int) -> bool:
+    """libphonenumber's own test at VALID leniency: a number is not part of a longer word."""
+    before = text[start - 1] if start > 0 else " "
+    after = text[end] if end < len(text) else " "
+    return any(char.isalnum() or char == "_" for char in (before, after))
 
 
 def _mask_number(raw: str, country_code: int | None) -> str:

@@ -106,11 +106,34 @@ async def test_the_fourth_touch_in_24_hours_is_refused_in_florida_not_in_colorad
         await ok(agent, "send_message", {"interaction_id": colorado, "text": f"Touch {touch + 1}"})
     harness.clock.set(start + timedelta(hours=3))
     text = await refused(agent, "send_message", {"interaction_id": florida, "text": "Touch 4"})
-    assert "3 touches" in text and "limit in FL is 3" in text and "10:00 AM Wed May 6" in text, text
+    assert "3 touches" in text and "limit in Florida is 3" in text and "10:00 AM Wed May 6" in text, text
     await ok(agent, "send_message", {"interaction_id": colorado, "text": "Touch 4"})
     # 24 hours after the first touch, one more may go.
     harness.clock.set(start + timedelta(hours=24))
     await ok(agent, "send_message", {"interaction_id": florida, "text": "Touch 4"})
+
+
+async def test_a_denver_address_on_a_tampa_phone_gets_floridas_hours_and_cap_too(
+    harness: Harness, agent: Client
+) -> None:
+    """Florida presumes the holder of an 813 number lives there: the address does not lift its rules."""
+    key = await lead(agent, "8135550197", zip="80210")
+    harness.clock.set(datetime(2026, 5, 5, 18, 30, tzinfo=DENVER))  # 8:30 PM in Tampa
+    text = await refused(agent, "send_message", {"interaction_id": key, "text": "Hi"})
+    assert "Florida (the phone's area code) allows texts 8:00 AM–8:00 PM" in text, text
+    queued = await ok(agent, "get_lead_queue", {})
+    item = next(item for item in queued["items"] if item["interaction_id"] == key)
+    assert item["can_send_now"] is False
+    # Both places are open from 8:00 AM in Denver (10:00 AM in Tampa).
+    opens = datetime.fromisoformat(item["send_window_opens_at"])
+    assert opens == datetime(2026, 5, 6, 8, 0, tzinfo=DENVER)
+    start = datetime(2026, 5, 6, 8, 0, tzinfo=DENVER)
+    for touch in range(3):
+        harness.clock.set(start + timedelta(hours=touch))
+        await ok(agent, "send_message", {"interaction_id": key, "text": f"Touch {touch + 1}"})
+    harness.clock.set(start + timedelta(hours=3))
+    text = await refused(agent, "send_message", {"interaction_id": key, "text": "Touch 4"})
+    assert "limit in Florida is 3" in text, text
 
 
 @pytest.mark.parametrize(

@@ -195,13 +195,13 @@ COLORADO = LeadLocale("CO", ZoneInfo("America/Denver"), "zip")
 
 def test_next_send_is_now_when_both_rules_allow() -> None:
     now = datetime(2026, 3, 11, 16, 0, tzinfo=UTC)  # noon in Florida
-    assert next_send_at(ComplianceSettings(), FLORIDA, [], now) == now
+    assert next_send_at(ComplianceSettings(), (FLORIDA,), [], now) == now
 
 
 def test_next_send_waits_for_the_window_when_the_cap_frees_up_after_hours() -> None:
     now = datetime(2026, 3, 11, 23, 0, tzinfo=UTC)  # 7:00 PM in Florida: open, but three touches today
     touches = [now - timedelta(hours=h) for h in (22.5, 2, 1)]  # the oldest leaves at 8:30 PM: closed
-    result = next_send_at(ComplianceSettings(), FLORIDA, touches, now)
+    result = next_send_at(ComplianceSettings(), (FLORIDA,), touches, now)
     assert result is not None and result.astimezone(UTC) == datetime(2026, 3, 12, 12, 0, tzinfo=UTC)
     assert result.tzinfo == NEW_YORK
 
@@ -209,11 +209,11 @@ def test_next_send_waits_for_the_window_when_the_cap_frees_up_after_hours() -> N
 def test_next_send_is_when_the_cap_frees_up_inside_the_window() -> None:
     now = datetime(2026, 3, 11, 16, 0, tzinfo=UTC)  # noon in Florida
     touches = [now - timedelta(hours=h) for h in (23, 2, 1)]
-    assert next_send_at(ComplianceSettings(), FLORIDA, touches, now) == now + timedelta(hours=1)
+    assert next_send_at(ComplianceSettings(), (FLORIDA,), touches, now) == now + timedelta(hours=1)
 
 
 def test_next_send_in_colorado_ignores_the_count() -> None:
     now = datetime(2026, 3, 12, 4, 0, tzinfo=UTC)  # 10 PM in Denver
     touches = [now - timedelta(hours=h) for h in (4, 3, 2, 1)]
-    result = next_send_at(ComplianceSettings(), COLORADO, touches, now)
+    result = next_send_at(ComplianceSettings(), (COLORADO,), touches, now)
     assert result is not None and result.astimezone(UTC) == datetime(2026, 3, 12, 14, 0, tzinfo=UTC)

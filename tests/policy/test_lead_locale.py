@@ -11,6 +11,7 @@ from st_mcp.policy.lead_locale import (
     STATE_ZONES,
     LeadLocale,
     locale_for,
+    locales_for,
     require_state_code,
     state_code,
 )
@@ -165,3 +166,39 @@ def test_every_us_area_code_resolves_to_the_state_its_zips_are_in() -> None:
             wrong.append((area_code, found.state, states.most_common(2)))
     assert checked > 300
     assert wrong == []
+
+
+# ----- the area code as a second place ------------------------------------------------------------------
+
+
+def places(*, zip: str | None = None, state: str | None = None, phone: str | None = None) -> list:
+    found = locales_for(zip=zip, state=state, phone=phone, business_timezone=BUSINESS)
+    return [(locale.state, locale.timezone.key, locale.source) for locale in found]
+
+
+def test_a_phone_from_another_state_adds_that_state_after_the_address() -> None:
+    assert places(zip="80202", phone="8135550142") == [
+        ("CO", "America/Denver", "zip"),
+        ("FL", "America/New_York", "area_code"),
+    ]
+    assert places(state="FL", phone="(303) 555-0142") == [
+        ("FL", "America/New_York", "state"),
+        ("CO", "America/Denver", "area_code"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("zip_code", "state", "phone"),
+    [
+        ("80202", None, "3035550142"),  # the phone agrees with the address
+        ("80202", None, "8005550142"),  # toll-free: no place
+        ("80202", None, "+44 20 7946 0958"),  # not North American
+        ("80202", None, None),
+        (None, None, "8135550142"),  # the area code is already the only evidence
+        (None, None, None),
+    ],
+)
+def test_one_place_when_the_phone_adds_nothing(
+    zip_code: str | None, state: str | None, phone: str | None
+) -> None:
+    assert len(places(zip=zip_code, state=state, phone=phone)) == 1

@@ -18,6 +18,7 @@ from st_mcp.policy.quiet_hours import (
     hours_for,
     refusal_sentence,
     send_window,
+    send_window_everywhere,
 )
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -393,3 +394,42 @@ def test_around_dst_transitions_opens_at_is_still_the_first_open_moment(
     while moment < result.opens_at:
         assert not send_window(qh, lead, moment).open
         moment += step
+
+
+# ----- two places at once: the address and the phone's area code -------------------------------------
+
+TAMPA_PHONE = LeadLocale("FL", NEW_YORK, "area_code")
+HONOLULU_PHONE = LeadLocale("HI", HONOLULU, "area_code")
+
+
+def test_a_denver_address_on_a_tampa_number_keeps_floridas_evening() -> None:
+    now = at(SAT, 18, 30, zone=DENVER)  # 8:30 PM in Tampa
+    assert check(COLORADO, now).open
+    result = send_window_everywhere(DEFAULTS, [COLORADO, TAMPA_PHONE], now)
+    assert not result.open and result.place == "Florida (the phone's area code)"
+    # Florida opens at 8:00 AM Eastern, but Colorado only at 8:00 AM Mountain: both at 10:00 AM Eastern.
+    assert same_instant(result.opens_at, local(SUN, 10, zone=NEW_YORK))
+    assert refusal_sentence(result).startswith(
+        "outside the lead's quiet hours (Florida (the phone's area code) allows texts 8:00 AM–8:00 PM; "
+        "it is 8:30 PM there)"
+    )
+
+
+def test_open_in_every_place_reads_as_the_leads_own_place() -> None:
+    now = at(WED, 12, zone=DENVER)
+    assert send_window_everywhere(DEFAULTS, [COLORADO, TAMPA_PHONE], now) == check(COLORADO, now)
+
+
+def test_the_common_window_is_found_when_each_place_opens_at_a_different_moment() -> None:
+    now = at(THU, 7, zone=NEW_YORK)  # 1:00 AM in Honolulu: both closed
+    result = send_window_everywhere(DEFAULTS, [FLORIDA, HONOLULU_PHONE], now)
+    assert not result.open and result.place == "Florida"
+    # Florida opens at 8:00 AM Eastern (2:00 AM in Honolulu); Honolulu at 8:00 AM there = 2:00 PM Eastern.
+    assert same_instant(result.opens_at, local(THU, 14, zone=NEW_YORK))
+
+
+def test_places_whose_windows_never_overlap_never_open() -> None:
+    narrow = QuietHoursSettings(states={"FL": "08:00-09:00", "HI": "08:00-09:00"})
+    result = send_window_everywhere(narrow, [FLORIDA, HONOLULU_PHONE], at(THU, 7, zone=NEW_YORK))
+    assert not result.open and result.opens_at is None
+    assert "no day of the week has a sending window" in refusal_sentence(result)

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from st_mcp.policy.touch_cap import CapCheck, TouchCapSettings, limit_for, touch_cap
+from st_mcp.policy.touch_cap import CapCheck, TouchCapSettings, limit_for, strictest_state, touch_cap
 
 NOW = datetime(2026, 3, 11, 18, 0, tzinfo=UTC)
 DEFAULTS = TouchCapSettings()
@@ -93,3 +93,10 @@ def test_naive_times_are_refused() -> None:
         touch_cap(DEFAULTS, "FL", [datetime(2026, 3, 11, 12, 0)], NOW)
     with pytest.raises(ValueError, match="timezone-aware"):
         touch_cap(DEFAULTS, "FL", [], datetime(2026, 3, 11, 12, 0))
+
+
+def test_the_strictest_of_several_states_counts() -> None:
+    assert strictest_state(DEFAULTS, ["CO", "FL"]) == "FL"
+    assert strictest_state(TouchCapSettings(states={"MD": 2}), ["FL", "MD", "TX"]) == "MD"
+    assert strictest_state(DEFAULTS, ["CO", "TX"]) == "CO"  # none capped: the lead's own state
+    assert strictest_state(DEFAULTS, []) is None

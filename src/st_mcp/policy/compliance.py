@@ -15,8 +15,8 @@ from datetime import datetime
 from pydantic import BaseModel, Field, field_validator
 
 from st_mcp.policy.lead_locale import LeadLocale
-from st_mcp.policy.quiet_hours import QuietHoursSettings, send_window
-from st_mcp.policy.touch_cap import TouchCapSettings, touch_cap
+from st_mcp.policy.quiet_hours import QuietHoursSettings, send_window_everywhere
+from st_mcp.policy.touch_cap import TouchCapSettings, strictest_state, touch_cap
 
 HELP_PLACEHOLDERS = ("company", "support_phone")
 
@@ -57,11 +57,17 @@ def help_reply(settings: ComplianceSettings, *, company: str, support_phone: str
 
 
 def next_send_at(
-    settings: ComplianceSettings, locale: LeadLocale, outbound_times: Sequence[datetime], now: datetime
+    settings: ComplianceSettings,
+    locales: Sequence[LeadLocale],
+    outbound_times: Sequence[datetime],
+    now: datetime,
 ) -> datetime | None:
-    """The first moment at or after ``now`` when both the touch cap and the quiet hours allow a touch,
-    in the lead's zone; None when the quiet hours never open. Assumes no other touch goes out meanwhile."""
-    cap = touch_cap(settings.touch_cap, locale.state, outbound_times, now)
+    """The first moment at or after ``now`` when both the touch cap and the quiet hours of every place in
+    ``locales`` allow a touch, in the first place's zone; None when the quiet hours never open together.
+    Assumes no other touch goes out meanwhile."""
+    capped = strictest_state(settings.touch_cap, [locale.state for locale in locales])
+    cap = touch_cap(settings.touch_cap, capped, outbound_times, now)
     moment = now if cap.allowed or cap.opens_at is None else cap.opens_at
-    window = send_window(settings.quiet_hours, locale, moment)
-    return window.local_now if window.open else window.opens_at
+    window = send_window_everywhere(settings.quiet_hours, locales, moment)
+    opens = moment if window.open else window.opens_at
+    return opens.astimezone(locales[0].timezone) if opens else None

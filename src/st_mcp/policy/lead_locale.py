@@ -2,9 +2,10 @@
 
 Quiet hours are the *recipient's* local time and several states add their own rules, so the gate needs the
 lead's state and zone, not the business's. Best evidence first: the service ZIP (it is where the work is,
-so it wins over a state typed next to it), then the given state, then the phone's area code (Florida and
-Oklahoma law presume an area code's resident anyway), and only then the business's own zone — with no state,
-so no state rule is guessed.
+so it wins over a state typed next to it), then the given state, then the phone's area code, and only then
+the business's own zone — with no state, so no state rule is guessed. ``locales_for`` adds the area code's
+place when it differs from the address (Florida and Oklahoma law presume an area code's resident), and the
+rules then hold in both places at once.
 
 ZIP data comes from ``zipcodes`` (bundled USPS data with IANA zones), area codes from ``phonenumbers``; the
 only hand-written table is each state's main zone, used when all we have is a state.
@@ -107,6 +108,22 @@ def locale_for(
             f"business time zone {business_timezone!r} is not an IANA zone name such as America/Denver"
         ) from None
     return LeadLocale(None, zone, "business")
+
+
+def locales_for(
+    *, zip: str | None, state: str | None, phone: str | None, business_timezone: str
+) -> tuple[LeadLocale, ...]:
+    """Every place whose rules bind a text to this lead: the lead's own locale first (``locale_for``),
+    then the phone's area-code locale when it names another state or zone. Florida and Oklahoma presume
+    the holder of one of their area codes lives there, and when the address and the phone disagree the
+    safe reading is both at once — a Denver ZIP on a Tampa number gets Colorado's *and* Florida's rules."""
+    primary = locale_for(zip=zip, state=state, phone=phone, business_timezone=business_timezone)
+    if primary.source not in ("zip", "state"):
+        return (primary,)  # the area code already decided, or told us nothing
+    by_phone = _from_phone(phone)
+    if by_phone is None or (by_phone.state, by_phone.timezone) == (primary.state, primary.timezone):
+        return (primary,)
+    return (primary, by_phone)
 
 
 def state_code(text: str | None) -> str | None:

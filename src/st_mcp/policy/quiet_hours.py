@@ -14,8 +14,8 @@ Windows are half-open: with 08:00–21:00, 20:59:59 is open and 21:00:00 is clos
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated
 from zoneinfo import ZoneInfo
@@ -243,6 +243,50 @@ def send_window(settings: QuietHoursSettings, locale: LeadLocale, now: datetime)
         state=locale.state,
         varies_by_day=len(set(hours.days)) > 1,
     )
+
+
+def send_window_everywhere(
+    settings: QuietHoursSettings, locales: Sequence[LeadLocale], now: datetime
+) -> WindowCheck:
+    """``send_window`` where several places' rules bind at once (``lead_locale.locales_for``): open only
+    when every place is open. A closed check is the first place that is closed, with ``opens_at`` the
+    first moment all of them are open together, in that place's zone."""
+    if not locales:
+        raise ValueError("a lead has at least one locale")
+    checks = [
+        _placed(send_window(settings, locale, now), locale, locale is not locales[0]) for locale in locales
+    ]
+    closed = next((check for check in checks if not check.open), None)
+    if closed is None:
+        return checks[0]
+    return replace(closed, opens_at=_opening_everywhere(settings, locales, closed))
+
+
+def _placed(check: WindowCheck, locale: LeadLocale, secondary: bool) -> WindowCheck:
+    """Name the area code when it, not the address, is why a place's rules apply."""
+    if not secondary or locale.source != "area_code":
+        return check
+    place = f"{check.place} (the phone's area code)"
+    return replace(check, place=place, rule=f"{place}: {check.hours}")
+
+
+def _opening_everywhere(
+    settings: QuietHoursSettings, locales: Sequence[LeadLocale], closed: WindowCheck
+) -> datetime | None:
+    """Jump to each closed place's next opening until all are open at one moment (windows repeat weekly,
+    so two weeks of jumps settle it or no common window exists)."""
+    moment = closed.opens_at
+    for _ in range(14 * len(locales)):
+        if moment is None:
+            return None
+        checks = [send_window(settings, locale, moment) for locale in locales]
+        still_closed = [check.opens_at for check in checks if not check.open]
+        if not still_closed:
+            return moment.astimezone(closed.local_now.tzinfo)
+        if any(opening is None for opening in still_closed):
+            return None
+        moment = max(opening for opening in still_closed if opening is not None)
+    return None
 
 
 # The window of a day is the span of instants from the first moment the lead's clock shows its start to

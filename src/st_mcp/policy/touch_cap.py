@@ -7,6 +7,7 @@ allowed: the moment enough of the counted touches have aged out of the 24-hour w
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -49,6 +50,14 @@ def limit_for(settings: TouchCapSettings, state: str | None) -> int | None:
     """The strictest cap for a lead in ``state`` (the state's and the everywhere cap), or None."""
     caps = [cap for cap in (settings.states.get(state) if state else None, settings.everywhere) if cap]
     return min(caps) if caps else None
+
+
+def strictest_state(settings: TouchCapSettings, states: Sequence[str | None]) -> str | None:
+    """Of the states whose rules bind a lead, the one with the lowest cap (the first, when none is capped
+    or several tie), so one count answers for all of them."""
+    if not states:
+        return None
+    return min(states, key=lambda state: limit_for(settings, state) or math.inf)
 
 
 def touch_cap(

@@ -19,9 +19,9 @@ from typing import Literal
 
 from st_mcp.policy.compliance import ComplianceSettings, next_send_at
 from st_mcp.policy.identity import Principal
-from st_mcp.policy.lead_locale import LeadLocale, locale_for
-from st_mcp.policy.quiet_hours import moment_label, refusal_sentence, send_window
-from st_mcp.policy.touch_cap import touch_cap
+from st_mcp.policy.lead_locale import LeadLocale, locales_for, state_name
+from st_mcp.policy.quiet_hours import moment_label, refusal_sentence, send_window_everywhere
+from st_mcp.policy.touch_cap import strictest_state, touch_cap
 from st_mcp.services.audit import AuditTrail
 from st_mcp.services.errors import Blocked
 from st_mcp.services.interactions import statuses as s
@@ -167,28 +167,30 @@ class ComplianceGate:
     def preview(self, row: InteractionRow, touches: Sequence[datetime]) -> Preview:
         """Would a conversation text be allowed now by the clock and the count? (Nothing recorded;
         ``touches`` are the lead's outbound times, which the caller already has.)"""
-        local_now = self._now().astimezone(self._locale(row).timezone)
+        local_now = self._now().astimezone(self._locales(row)[0].timezone)
         try:
             self._check_timing(row, touches)
         except Blocked as refusal:
             return Preview(False, refusal.details.get("opens_at"), str(refusal), local_now)  # type: ignore[arg-type]
         return Preview(True, None, None, local_now)
 
-    def _locale(self, row: InteractionRow) -> LeadLocale:
-        return locale_for(
+    def _locales(self, row: InteractionRow) -> tuple[LeadLocale, ...]:
+        return locales_for(
             zip=row.zip, state=row.state, phone=row.phone, business_timezone=self._business_timezone
         )
 
     def _check_timing(self, row: InteractionRow, touches: Sequence[datetime]) -> None:
-        """Quiet hours in the lead's local time, then the touch cap over the last 24 hours. A refusal's
-        ``opens_at`` is when both allow a touch again (the cap may end while the window is shut)."""
+        """Quiet hours in the lead's local time (and the phone's area code's, when it is elsewhere), then
+        the touch cap over the last 24 hours. A refusal's ``opens_at`` is when both allow a touch again
+        (the cap may end while the window is shut)."""
         now = self._now()
-        locale = self._locale(row)
-        window = send_window(self._settings.quiet_hours, locale, now)
-        cap = touch_cap(self._settings.touch_cap, locale.state, touches, now)
+        locales = self._locales(row)
+        window = send_window_everywhere(self._settings.quiet_hours, locales, now)
+        capped = strictest_state(self._settings.touch_cap, [locale.state for locale in locales])
+        cap = touch_cap(self._settings.touch_cap, capped, touches, now)
         if window.open and cap.allowed:
             return
-        opens = next_send_at(self._settings, locale, touches, now)
+        opens = next_send_at(self._settings, locales, touches, now)
         if not window.open:
             raise Blocked(
                 f"Not sent: {refusal_sentence(window)}. Queue it; get_lead_queue shows when to send.",
@@ -197,9 +199,10 @@ class ComplianceGate:
                 opens_at=opens,
             )
         when = f"; the next touch is allowed at {moment_label(opens)} local" if opens else ""
+        where = state_name(capped) if capped else "this state"
         raise Blocked(
             f"Not sent: {row.name or row.phone or 'this lead'} already had {cap.used} touches in the last "
-            f"24 hours, the limit in {locale.state or 'this state'} is {cap.limit}{when}.",
+            f"24 hours, the limit in {where} is {cap.limit}{when}.",
             rule="touch_cap",
             interaction_id=row.id,
             opens_at=opens,

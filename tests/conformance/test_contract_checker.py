@@ -5,9 +5,7 @@ from __future__ import annotations
 import copy
 import gzip
 import json
-import os
 import re
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -818,23 +816,6 @@ def test_fast_and_full_modes_report_the_same_problems(openapi_dir: Path) -> None
     ):
         resp = response(req, body=body)
         assert fast.check_response(req, resp) == full.check_response(req, resp)
-
-
-# ------------------------------------------------------------------------------------------- performance
-
-
-def test_validation_is_fast_after_warm_up(contract: ServiceTitanContract) -> None:
-    req = request("GET", "/crm/v2/tenant/1/customers?page=1&pageSize=50")
-    resp = response(req, body=customer_page(50))
-    contract.check_response(req, resp)  # warm-up: load the document, compile the validators
-    rounds = 50
-    started = time.perf_counter()
-    for _ in range(rounds):
-        assert contract.check_request(req) == []
-        assert contract.check_response(req, resp) == []
-    per_exchange_ms = (time.perf_counter() - started) / rounds * 1000
-    budget = float(os.environ.get("ST_CONTRACT_BUDGET_MS", "20"))  # generous: shared CI machines are noisy
-    assert per_exchange_ms < budget, f"{per_exchange_ms:.2f} ms per 50-customer exchange"
 
 
 # ------------------------------------------------------------------------------------------- the fixture

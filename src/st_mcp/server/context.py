@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from st_mcp.messaging.gateway import Gateway
 from st_mcp.messaging.settings import build_gateway
 from st_mcp.policy.compliance import help_reply
 from st_mcp.policy.identity import Principal
+from st_mcp.policy.lead_locale import load_tables
 from st_mcp.policy.permissions import Policy, build_roles
 from st_mcp.sandbox import SandboxClock
 from st_mcp.server.auth import request_principal
@@ -120,6 +122,8 @@ async def open_app_context(
     ``upstream`` and ``gateway`` given by the caller (the demo, tests) are the caller's to close."""
     owned = upstream is None
     own_gateway = gateway is None
+    # Off the event loop: the first gate decision would otherwise load these tables inside a tool call.
+    threading.Thread(target=load_tables, name="lead-locale-tables", daemon=True).start()
     upstream = upstream or connect_servicetitan(settings.servicetitan)
     store = await Store.open(settings.database_url)
     try:

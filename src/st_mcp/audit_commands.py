@@ -7,6 +7,7 @@ password nor anything the records do not already hold (and records are masked wh
 from __future__ import annotations
 
 import contextlib
+import re
 import sys
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
@@ -21,27 +22,58 @@ from st_mcp.store.audit import AuditLog
 from st_mcp.store.engine import default_database_url, open_engine
 
 EXIT_OK, EXIT_BROKEN, EXIT_USAGE = 0, 1, 2
+_HASH = re.compile(r"[0-9a-fA-F]{64}")
 
 
 class _StoreUnavailable(Exception):
     pass
 
 
-async def verify(database_url: str | None) -> int:
+async def verify(database_url: str | None, anchor: str | None = None) -> int:
+    """Walk the chain; with ``anchor`` ("SEQ:HASH", a head printed by an earlier run and kept elsewhere)
+    also prove that record is still there unchanged — the one thing a chain cannot show on its own,
+    since deleting or rewriting its newest records leaves a shorter chain that is still intact."""
+    try:
+        anchored = _anchor(anchor) if anchor else None
+    except ValueError as exc:
+        print(f"st-mcp: --anchor: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     try:
         async with _audit_log(database_url) as audit:
             result = await audit.verify()
+            anchor_hash = await audit.hash_at(anchored[0]) if anchored and result.ok else None
     except _StoreUnavailable as exc:
         print(f"st-mcp: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    if result.ok:
-        head = f" (last hash {result.last_hash})" if result.last_seq else ""
-        print(f"audit chain OK: {result.checked} records{head}")
-        return EXIT_OK
-    problem = result.problem or "broken"
-    problem = problem.removeprefix(f"record {result.first_broken_seq}: ")
-    print(f"audit chain BROKEN at record {result.first_broken_seq}: {problem}")
-    return EXIT_BROKEN
+    if not result.ok:
+        problem = result.problem or "broken"
+        problem = problem.removeprefix(f"record {result.first_broken_seq}: ")
+        print(f"audit chain BROKEN at record {result.first_broken_seq}: {problem}")
+        return EXIT_BROKEN
+    if anchored is not None:
+        seq, expected = anchored
+        if anchor_hash is None:
+            print(
+                f"audit chain BROKEN at record {seq}: the anchored record is gone (newest records deleted?)"
+            )
+            return EXIT_BROKEN
+        if anchor_hash != expected:
+            print(
+                f"audit chain BROKEN at record {seq}: differs from the anchor (chain rewritten up to here?)"
+            )
+            return EXIT_BROKEN
+    head = f"; head {result.last_seq}:{result.last_hash}" if result.last_seq else ""
+    matched = f"; anchor {anchored[0]} matches" if anchored else ""
+    print(f"audit chain OK: {result.checked} records{matched}{head}")
+    return EXIT_OK
+
+
+def _anchor(text: str) -> tuple[int, str]:
+    """'1234:<64 hex digits>' → (1234, hash); the shape ``verify`` prints as the head."""
+    seq, _, digest = text.strip().partition(":")
+    if not seq.isdigit() or int(seq) < 1 or not _HASH.fullmatch(digest):
+        raise ValueError(f"'{text}' is not SEQ:HASH as 'audit verify' prints its head, e.g. 42:9f86d0…")
+    return int(seq), digest.lower()
 
 
 async def export(database_url: str | None, *, since: str | None, output: str | None) -> int:

@@ -69,7 +69,14 @@ def _parser() -> argparse.ArgumentParser:
 
     audit = commands.add_parser("audit", help="check or export the audit trail (ST_MCP_DATABASE_URL)")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True)
-    audit_commands.add_parser("verify", help="check the hash chain; exit 1 naming the first broken record")
+    verify = audit_commands.add_parser(
+        "verify", help="check the hash chain; exit 1 naming the first broken record"
+    )
+    verify.add_argument(
+        "--anchor",
+        metavar="SEQ:HASH",
+        help="a head printed by an earlier verify and kept elsewhere: also prove it is still there",
+    )
     export = audit_commands.add_parser("export", help="write the audit records as JSON Lines, oldest first")
     export.add_argument("--since", help="only records at or after this ISO 8601 time")
     export.add_argument("--output", help="file to write (default: standard output)")
@@ -91,7 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from st_mcp import audit_commands
 
         if args.audit_command == "verify":
-            return anyio.run(audit_commands.verify, settings.database_url)
+            return anyio.run(audit_commands.verify, settings.database_url, args.anchor)
         return anyio.run(
             lambda: audit_commands.export(settings.database_url, since=args.since, output=args.output)
         )

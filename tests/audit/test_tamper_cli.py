@@ -11,7 +11,7 @@ import pytest
 
 from st_mcp import cli
 
-from .helpers import seed, sqlite_url
+from .helpers import audit_log, event, seed, sqlite_url
 
 RECORDS = 30
 
@@ -109,6 +109,68 @@ def test_a_rewritten_record_with_a_recomputed_hash_breaks_at_the_next(
     assert code == 1
     # Record 10's own hash no longer matches its contents either; the first problem is named.
     assert out == "audit chain BROKEN at record 10: hash does not match its contents (edited?)"
+
+
+# ----- an anchor kept elsewhere catches what a chain alone cannot: its newest records gone or redone
+
+
+def head_of(out: str) -> str:
+    assert "; head " in out, out
+    return out.rsplit("; head ", 1)[1]
+
+
+def verify_anchored(capsys: pytest.CaptureFixture[str], anchor: str) -> tuple[int, str]:
+    code = cli.main(["audit", "verify", "--anchor", anchor])
+    captured = capsys.readouterr()
+    return code, (captured.out + captured.err).strip()
+
+
+def test_the_printed_head_verifies_as_an_anchor(trail: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    head = head_of(verify(capsys)[1])
+    assert head.startswith(f"{RECORDS}:") and len(head.split(":")[1]) == 64
+    assert verify_anchored(capsys, head) == (
+        0,
+        f"audit chain OK: {RECORDS} records; anchor {RECORDS} matches; head {head}",
+    )
+
+
+def test_deleting_the_newest_records_passes_alone_but_not_against_an_anchor(
+    trail: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    head = head_of(verify(capsys)[1])
+    tamper(trail, f"DELETE FROM audit_events WHERE seq > {RECORDS - 3}")
+    assert verify(capsys)[0] == 0  # a shorter chain is still a chain
+    assert verify_anchored(capsys, head) == (
+        1,
+        f"audit chain BROKEN at record {RECORDS}: the anchored record is gone (newest records deleted?)",
+    )
+
+
+def test_newest_records_rewritten_with_a_valid_chain_differ_from_the_anchor(
+    trail: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    head = head_of(verify(capsys)[1])
+    tamper(trail, f"DELETE FROM audit_events WHERE seq > {RECORDS - 3}")
+
+    async def forge() -> None:
+        async with audit_log(sqlite_url(trail.parent)) as log:
+            for n in range(RECORDS - 2, RECORDS + 1):
+                await log.append(event(n, principal="nobody"))
+
+    anyio.run(forge)
+    assert verify(capsys)[0] == 0  # the forger recomputed every hash
+    assert verify_anchored(capsys, head) == (
+        1,
+        f"audit chain BROKEN at record {RECORDS}: differs from the anchor (chain rewritten up to here?)",
+    )
+
+
+@pytest.mark.parametrize("anchor", ["30", "x:abc", "0:" + "a" * 64, "30:" + "g" * 64, "30:abc"])
+def test_a_malformed_anchor_is_a_usage_error(
+    trail: Path, capsys: pytest.CaptureFixture[str], anchor: str
+) -> None:
+    code, out = verify_anchored(capsys, anchor)
+    assert code == 2 and out.startswith("st-mcp: --anchor:") and "SEQ:HASH" in out, out
 
 
 def test_a_missing_database_is_a_usage_error_not_an_empty_trail(

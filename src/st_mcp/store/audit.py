@@ -119,6 +119,13 @@ class AuditLog:
             last = (await conn.execute(query)).first()
         return (int(last[0]), str(last[1])) if last else None
 
+    async def hash_at(self, seq: int) -> str | None:
+        """The stored hash of record ``seq``, or None when there is no such record."""
+        query = select(audit_events.c.hash).where(audit_events.c.seq == seq)
+        async with self._engine.connect() as conn:
+            found = (await conn.execute(query)).scalar_one_or_none()
+        return str(found) if found is not None else None
+
     async def count(self) -> int:
         async with self._engine.connect() as conn:
             return int((await conn.execute(select(func.count()).select_from(audit_events))).scalar_one())

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import string
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from pydantic import BaseModel, Field, field_validator
 
 from st_mcp.policy.lead_locale import LeadLocale
-from st_mcp.policy.quiet_hours import QuietHoursSettings, send_window_everywhere
-from st_mcp.policy.touch_cap import TouchCapSettings, strictest_state, touch_cap
+from st_mcp.policy.quiet_hours import QuietHoursSettings, WindowCheck, send_window_everywhere
+from st_mcp.policy.touch_cap import CapCheck, TouchCapSettings, strictest_state, touch_cap
 
 HELP_PLACEHOLDERS = ("company", "support_phone")
 
@@ -56,6 +57,34 @@ def help_reply(settings: ComplianceSettings, *, company: str, support_phone: str
     return settings.help_text.format(company=company, support_phone=support_phone)
 
 
+@dataclass(frozen=True, slots=True)
+class TimingCheck:
+    """Quiet hours and touch cap for one lead at one moment, across every place whose rules bind it."""
+
+    window: WindowCheck
+    cap: CapCheck
+    cap_state: str | None  # the state whose cap counted (the strictest), None when uncapped
+
+    @property
+    def allowed(self) -> bool:
+        return self.window.open and self.cap.allowed
+
+
+def check_timing(
+    settings: ComplianceSettings,
+    locales: Sequence[LeadLocale],
+    outbound_times: Sequence[datetime],
+    now: datetime,
+) -> TimingCheck:
+    """May a touch go out at ``now``: every place's quiet hours open, and the strictest cap not reached?"""
+    cap_state = strictest_state(settings.touch_cap, [locale.state for locale in locales])
+    return TimingCheck(
+        window=send_window_everywhere(settings.quiet_hours, locales, now),
+        cap=touch_cap(settings.touch_cap, cap_state, outbound_times, now),
+        cap_state=cap_state,
+    )
+
+
 def next_send_at(
     settings: ComplianceSettings,
     locales: Sequence[LeadLocale],
@@ -65,8 +94,7 @@ def next_send_at(
     """The first moment at or after ``now`` when both the touch cap and the quiet hours of every place in
     ``locales`` allow a touch, in the first place's zone; None when the quiet hours never open together.
     Assumes no other touch goes out meanwhile."""
-    capped = strictest_state(settings.touch_cap, [locale.state for locale in locales])
-    cap = touch_cap(settings.touch_cap, capped, outbound_times, now)
+    cap = check_timing(settings, locales, outbound_times, now).cap
     moment = now if cap.allowed or cap.opens_at is None else cap.opens_at
     window = send_window_everywhere(settings.quiet_hours, locales, moment)
     opens = moment if window.open else window.opens_at

@@ -17,11 +17,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from st_mcp.policy.compliance import ComplianceSettings, next_send_at
+from st_mcp.policy.compliance import ComplianceSettings, check_timing, next_send_at
 from st_mcp.policy.identity import Principal
 from st_mcp.policy.lead_locale import LeadLocale, locales_for, state_name
-from st_mcp.policy.quiet_hours import moment_label, refusal_sentence, send_window_everywhere
-from st_mcp.policy.touch_cap import strictest_state, touch_cap
+from st_mcp.policy.quiet_hours import moment_label, refusal_sentence
 from st_mcp.services.audit import AuditTrail
 from st_mcp.services.errors import Blocked
 from st_mcp.services.interactions import statuses as s
@@ -185,11 +184,10 @@ class ComplianceGate:
         (the cap may end while the window is shut)."""
         now = self._now()
         locales = self._locales(row)
-        window = send_window_everywhere(self._settings.quiet_hours, locales, now)
-        capped = strictest_state(self._settings.touch_cap, [locale.state for locale in locales])
-        cap = touch_cap(self._settings.touch_cap, capped, touches, now)
-        if window.open and cap.allowed:
+        timing = check_timing(self._settings, locales, touches, now)
+        if timing.allowed:
             return
+        window, cap = timing.window, timing.cap
         opens = next_send_at(self._settings, locales, touches, now)
         if not window.open:
             raise Blocked(
@@ -199,7 +197,7 @@ class ComplianceGate:
                 opens_at=opens,
             )
         when = f"; the next touch is allowed at {moment_label(opens)} local" if opens else ""
-        where = state_name(capped) if capped else "this state"
+        where = state_name(timing.cap_state) if timing.cap_state else "this state"
         raise Blocked(
             f"Not sent: {row.name or row.phone or 'this lead'} already had {cap.used} touches in the last "
             f"24 hours, the limit in {where} is {cap.limit}{when}.",

@@ -77,4 +77,4 @@ async def test_http_and_sse_calls_are_recorded_as_such(
             check=False,
         )
     out = verify.stdout.decode()
-    assert (verify.returncode, out.split(" (")[0].strip()) == (0, "audit chain OK: 2 records"), verify.stderr
+    assert (verify.returncode, out.split(";")[0].strip()) == (0, "audit chain OK: 2 records"), verify.stderr

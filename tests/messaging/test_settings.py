@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from urllib.parse import parse_qsl
+
 import pytest
+import respx
 from pydantic import ValidationError
 
 from st_mcp.messaging import (
@@ -126,3 +129,34 @@ async def test_build_gateway(clock: ManualClock) -> None:
     assert twilio.messages_url == "http://127.0.0.1:9/2010-04-01/Accounts/AC1/Messages.json"
     assert twilio.from_number == "+17205550100"
     await twilio.aclose()
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("public_base_url", "callback"),
+    [
+        (None, None),  # Twilio could not reach us: ask it for nothing
+        ("https://agent.example.com", "https://agent.example.com/webhooks/sms/twilio/status"),
+        ("https://agent.example.com/", "https://agent.example.com/webhooks/sms/twilio/status"),
+    ],
+)
+@respx.mock
+async def test_twilio_asks_for_status_callbacks_only_with_a_public_url(
+    clock: ManualClock, public_base_url: str | None, callback: str | None
+) -> None:
+    route = respx.post("https://api.twilio.com/2010-04-01/Accounts/AC1/Messages.json").respond(
+        201, json={"sid": "SM1", "status": "queued"}
+    )
+    settings = MessagingSettings(
+        gateway="twilio",
+        twilio_account_sid="AC1",
+        twilio_auth_token=TOKEN,
+        twilio_from_number="+17205550100",
+        public_base_url=public_base_url,
+    )
+    twilio = build_gateway(settings, clock=clock)
+    await twilio.send(OutboundSms("+13035550142", "hi", "i1"))
+    await twilio.aclose()
+    form = dict(parse_qsl(route.calls.last.request.content.decode()))
+    assert form.get("StatusCallback") == callback
+    assert form["To"] == "+13035550142"  # the rest of the request is as before

@@ -10,7 +10,15 @@ import httpx
 import pytest
 import respx
 
-from st_mcp.messaging import Delivery, Gateway, GatewayError, OutboundSms, TwilioGateway
+from st_mcp.messaging import (
+    Delivery,
+    DeliveryReport,
+    Gateway,
+    GatewayError,
+    OutboundSms,
+    TwilioGateway,
+)
+from st_mcp.messaging.twilio import delivery_report
 
 pytestmark = pytest.mark.anyio
 
@@ -275,3 +283,30 @@ def test_repr_hides_the_token() -> None:
 def test_construction_needs_credentials_and_a_sender(kwargs: dict[str, str], missing: str) -> None:
     with pytest.raises(ValueError, match=missing):
         TwilioGateway(**kwargs)
+
+
+@pytest.mark.parametrize(
+    ("form", "expected"),
+    [
+        (
+            {"MessageSid": "SM1", "MessageStatus": "delivered", "ErrorCode": ""},
+            DeliveryReport("twilio", "SM1", "delivered", None, opted_out=False),
+        ),
+        (
+            {"MessageSid": "SM1", "MessageStatus": "Undelivered", "ErrorCode": "30007", "To": LEAD},
+            DeliveryReport("twilio", "SM1", "undelivered", "30007", opted_out=False),
+        ),
+        (
+            {"MessageSid": "SM1", "MessageStatus": "failed", "ErrorCode": "21610"},
+            DeliveryReport("twilio", "SM1", "failed", "21610", opted_out=True),
+        ),
+    ],
+    ids=["delivered", "filtered", "unsubscribed"],
+)
+def test_a_status_callback_form_becomes_a_report(form: dict[str, str], expected: DeliveryReport) -> None:
+    assert delivery_report(form) == expected
+
+
+def test_a_status_callback_form_needs_sid_and_status() -> None:
+    with pytest.raises(ValueError, match=r"^missing MessageSid and MessageStatus$"):
+        delivery_report({"To": LEAD})

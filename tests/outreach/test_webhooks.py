@@ -10,17 +10,21 @@ import json
 import time
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import parse_qs
 
 import httpx
 import pytest
 import respx
+from mcp import Client
 from pydantic import SecretStr
 
+from st_mcp.config import Settings
 from st_mcp.messaging.settings import MessagingSettings
 from st_mcp.messaging.signatures import sign_lead_webhook, twilio_signature
 from st_mcp.server import create_server
-from st_mcp.store.schema import interactions, messages, suppressions
-from tests.interactions.conftest import Harness
+from st_mcp.store.schema import audit_events, deliveries, interactions, messages, suppressions
+from tests.interactions.conftest import Harness, ok, refused
+from tests.server.conftest import new_interaction
 
 pytestmark = pytest.mark.anyio
 
@@ -29,8 +33,8 @@ TWILIO_TOKEN = "twilio-token-0123456789abcdef"
 LEAD = {"name": "Ana Ruiz", "phone": "(303) 555-0177", "zip": "80210", "source": "Angi", "summary": "No heat"}
 
 
-@pytest.fixture
-async def web(harness: Harness) -> AsyncIterator[httpx.AsyncClient]:
+def twilio_settings(harness: Harness) -> Settings:
+    """The harness's settings (same store, same sandbox tenant) with the Twilio gateway."""
     messaging = MessagingSettings(
         gateway="twilio",
         twilio_account_sid="AC0123456789abcdef0123456789abcdef",
@@ -39,8 +43,14 @@ async def web(harness: Harness) -> AsyncIterator[httpx.AsyncClient]:
         public_base_url="https://agent.example.com",
         lead_webhook_secret=SecretStr(SECRET),
     )
-    settings = harness.settings.model_copy(update={"messaging": messaging})
-    app = create_server(settings, upstream=harness.upstream).streamable_http_app(host="127.0.0.1")
+    return harness.settings.model_copy(update={"messaging": messaging})
+
+
+@pytest.fixture
+async def web(harness: Harness) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_server(twilio_settings(harness), upstream=harness.upstream).streamable_http_app(
+        host="127.0.0.1"
+    )
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
         yield client
@@ -150,3 +160,178 @@ async def test_an_unsigned_twilio_request_is_refused(
     response = await post_sms(web, twilio_form("STOP"), signature)
     assert response.status_code == 403
     assert await harness.count(messages) == 0 and await harness.count(suppressions) == 0
+
+
+# -- delivery status callbacks ------------------------------------------------------------------------------
+SENT_SID = "SM" + "3" * 32
+STATUS_URL = "https://agent.example.com/webhooks/sms/twilio/status"
+MESSAGES_PATH = r"/2010-04-01/Accounts/.+/Messages\.json"
+
+
+@pytest.fixture
+async def texter(harness: Harness) -> AsyncIterator[Client]:
+    """The agent on a server that texts through Twilio (the store is the one ``web`` writes to)."""
+    async with Client(create_server(twilio_settings(harness), upstream=harness.upstream)) as connected:
+        yield connected
+
+
+async def texted_lead(texter: Client) -> str:
+    """A lead, and one text to it that Twilio accepted as ``SENT_SID``, asked to report to us."""
+    interaction_id = await new_interaction(texter, "Ana Ruiz", "(303) 555-0177")
+    with respx.mock(base_url="https://api.twilio.com") as twilio:
+        route = twilio.post(path__regex=MESSAGES_PATH)
+        route.respond(201, json={"sid": SENT_SID, "status": "queued"})
+        await ok(texter, "send_message", {"interaction_id": interaction_id, "text": "Hi Ana, it's Sam."})
+    assert parse_qs(route.calls.last.request.content.decode())["StatusCallback"] == [STATUS_URL]
+    return interaction_id
+
+
+def status_form(status: str, *, sid: str = SENT_SID, **extra: str) -> dict[str, str]:
+    form = {"MessageSid": sid, "MessageStatus": status, "To": "+13035550177", "From": "+13035550100"}
+    return {**form, **extra}
+
+
+async def post_status(
+    web: httpx.AsyncClient, form: dict[str, str], *, signature: str | None = None
+) -> httpx.Response:
+    signature = signature or twilio_signature(TWILIO_TOKEN, STATUS_URL, form)
+    return await web.post("/webhooks/sms/twilio/status", data=form, headers={"X-Twilio-Signature": signature})
+
+
+async def thread_text(texter: Client, interaction_id: str) -> dict[str, Any]:
+    """The one outbound text of the interaction, as get_interaction shows it."""
+    detail = await ok(texter, "get_interaction", {"interaction_id": interaction_id})
+    [text] = [item for item in detail["thread"] if item["direction"] == "outbound"]
+    return dict(text)
+
+
+async def test_a_delivered_callback_shows_in_the_thread(
+    harness: Harness, web: httpx.AsyncClient, texter: Client
+) -> None:
+    interaction_id = await texted_lead(texter)
+    assert (await thread_text(texter, interaction_id))["delivery_status"] == "queued"
+    response = await post_status(web, status_form("delivered"))
+    assert response.status_code == 204 and response.content == b""
+    [row] = await harness.rows(deliveries)
+    assert (row["provider_message_id"], row["status"], row["error_code"]) == (SENT_SID, "delivered", None)
+    text = await thread_text(texter, interaction_id)
+    assert (text["delivery_status"], text["delivery_error"]) == ("delivered", None)
+
+
+@pytest.mark.parametrize(
+    ("reports", "final"),
+    [
+        (["sent", "delivered"], "delivered"),
+        (["delivered", "sent"], "delivered"),  # out of order: a late "sent" never undoes "delivered"
+        (["delivered", "sending", "queued"], "delivered"),
+        (["undelivered", "sent"], "undelivered"),
+        (["failed", "delivered"], "failed"),  # the first final outcome stands
+        (["delivered", "read"], "read"),
+        (["sent", "partially_delivered"], "sent"),  # a status we cannot place changes nothing
+    ],
+)
+async def test_a_status_only_moves_forward(
+    harness: Harness, web: httpx.AsyncClient, texter: Client, reports: list[str], final: str
+) -> None:
+    await texted_lead(texter)
+    for status in reports:
+        assert (await post_status(web, status_form(status))).status_code == 204
+    [row] = await harness.rows(deliveries)
+    assert row["status"] == final
+
+
+async def test_an_undelivered_text_shows_its_error_in_the_thread(
+    harness: Harness, web: httpx.AsyncClient, texter: Client
+) -> None:
+    interaction_id = await texted_lead(texter)
+    await post_status(web, status_form("undelivered", ErrorCode="30007"))
+    await post_status(web, status_form("sent"))  # late, and without the error: both are kept
+    text = await thread_text(texter, interaction_id)
+    assert (text["delivery_status"], text["delivery_error"]) == ("undelivered", "30007")
+    resource = await texter.read_resource(f"interaction://{interaction_id}")
+    markdown = resource.contents[0].text  # type: ignore[union-attr]
+    assert "(outbound message, undelivered (30007)): Hi Ana, it's Sam." in markdown
+    assert await harness.count(suppressions) == 0  # a filtered text is not an opt-out
+
+
+async def test_an_unsubscribed_callback_suppresses_the_number(
+    harness: Harness, web: httpx.AsyncClient, texter: Client
+) -> None:
+    interaction_id = await texted_lead(texter)
+    response = await post_status(web, status_form("failed", ErrorCode="21610"))
+    assert response.status_code == 204
+    [row] = await harness.rows(suppressions)
+    assert row["phone"] == "+13035550177" and row["active"]
+    assert row["reason"] == "carrier reports unsubscribed"  # as when Twilio refuses a send with 21610
+    assert (await thread_text(texter, interaction_id))["delivery_error"] == "21610"
+    with respx.mock(base_url="https://api.twilio.com", assert_all_called=False) as twilio:
+        sent = twilio.post(path__regex=MESSAGES_PATH).respond(201, json={"sid": "SM" + "4" * 32})
+        text = await refused(
+            texter, "send_message", {"interaction_id": interaction_id, "text": "Still there?"}
+        )
+        assert sent.call_count == 0  # refused by the gate, before Twilio
+    assert "opted out" in text and "START" in text, text
+    events = await harness.rows(audit_events)
+    [blocked] = [e for e in events if e["tool"] == "send_message" and e["outcome"] == "blocked"]
+    assert blocked["reason"].startswith("opt_out:")
+    [callback] = [e for e in events if e["tool"] == "webhook.twilio_status"]
+    assert (callback["kind"], callback["interaction_id"]) == ("compliance", interaction_id)
+    assert "21610" in callback["reason"]
+
+
+@pytest.mark.parametrize(
+    "signature",
+    [
+        "bm90IGEgc2lnbmF0dXJl",
+        twilio_signature(TWILIO_TOKEN, STATUS_URL, status_form("sent")),  # signed for another form
+        twilio_signature(
+            TWILIO_TOKEN, "https://agent.example.com/webhooks/sms/twilio", status_form("failed")
+        ),
+        twilio_signature("another-token-0123456789abcdef", STATUS_URL, status_form("failed")),
+    ],
+    ids=["garbage", "other-form", "other-url", "other-token"],
+)
+async def test_a_badly_signed_callback_is_refused_and_changes_nothing(
+    harness: Harness, web: httpx.AsyncClient, texter: Client, signature: str
+) -> None:
+    await texted_lead(texter)
+    before = await harness.rows(deliveries)
+    response = await post_status(web, status_form("failed", ErrorCode="21610"), signature=signature)
+    assert response.status_code == 403 and "X-Twilio-Signature" in response.json()["error"]
+    assert await harness.rows(deliveries) == before and await harness.count(suppressions) == 0
+    [refusal] = [e for e in await harness.rows(audit_events) if e["tool"] == "webhook.twilio_status"]
+    assert (refusal["kind"], refusal["outcome"]) == ("permission", "denied")
+
+
+async def test_an_unsigned_callback_is_refused(harness: Harness, web: httpx.AsyncClient) -> None:
+    response = await web.post("/webhooks/sms/twilio/status", data=status_form("delivered"))
+    assert response.status_code == 403
+
+
+async def test_a_callback_for_a_text_that_is_not_ours_is_acknowledged_and_ignored(
+    harness: Harness, web: httpx.AsyncClient, texter: Client
+) -> None:
+    await texted_lead(texter)
+    before = await harness.rows(deliveries)
+    response = await post_status(web, status_form("failed", sid="SM" + "9" * 32, ErrorCode="21610"))
+    assert response.is_success
+    assert await harness.rows(deliveries) == before and await harness.count(suppressions) == 0
+
+
+@pytest.mark.parametrize(
+    ("form", "missing"),
+    [
+        ({"MessageSid": SENT_SID, "To": "+13035550177"}, "MessageStatus"),
+        ({"MessageStatus": "delivered", "To": "+13035550177"}, "MessageSid"),
+        ({"MessageSid": " ", "MessageStatus": "", "To": "+13035550177"}, "MessageSid and MessageStatus"),
+    ],
+    ids=["no-status", "no-sid", "both-blank"],
+)
+async def test_a_callback_without_sid_or_status_is_a_400(
+    harness: Harness, web: httpx.AsyncClient, texter: Client, form: dict[str, str], missing: str
+) -> None:
+    await texted_lead(texter)
+    before = await harness.rows(deliveries)
+    response = await post_status(web, form)
+    assert response.status_code == 400 and response.json()["error"] == f"missing {missing}"
+    assert await harness.rows(deliveries) == before

@@ -6,7 +6,14 @@ the compliance gate in the policy layer.
 
 from __future__ import annotations
 
-from st_mcp.messaging.gateway import Delivery, Gateway, GatewayError, InboundSms, OutboundSms
+from st_mcp.messaging.gateway import (
+    Delivery,
+    DeliveryReport,
+    Gateway,
+    GatewayError,
+    InboundSms,
+    OutboundSms,
+)
 from st_mcp.messaging.none import NoneGateway
 from st_mcp.messaging.sandbox import InboundHandler, SandboxGateway, SentSms
 from st_mcp.messaging.settings import MessagingSettings, build_gateway
@@ -25,6 +32,7 @@ __all__ = [
     "LEAD_SIGNATURE_HEADER",
     "TWILIO_SIGNATURE_HEADER",
     "Delivery",
+    "DeliveryReport",
     "Gateway",
     "GatewayError",
     "InboundHandler",

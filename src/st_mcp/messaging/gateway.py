@@ -32,6 +32,17 @@ class Delivery:
 
 
 @dataclass(frozen=True, slots=True)
+class DeliveryReport:
+    """A provider's later word on a text it took (e.g. Twilio's status callback): how far it got."""
+
+    gateway: str
+    provider_message_id: str
+    status: str  # e.g. "sent", "delivered", "undelivered", "failed"
+    error_code: str | None  # the provider's code when delivery failed, e.g. "30007"
+    opted_out: bool  # the provider says the recipient has unsubscribed: suppress the number
+
+
+@dataclass(frozen=True, slots=True)
 class InboundSms:
     """A text a lead sent us, as a gateway (sandbox script or Twilio webhook) received it."""
 

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field, SecretStr, model_validator
 from st_mcp.messaging.gateway import Gateway
 from st_mcp.messaging.none import NoneGateway
 from st_mcp.messaging.sandbox import SandboxGateway
-from st_mcp.messaging.twilio import TWILIO_API_BASE_URL, TwilioGateway
+from st_mcp.messaging.twilio import STATUS_CALLBACK_PATH, TWILIO_API_BASE_URL, TwilioGateway
 
 GatewayName = Literal["sandbox", "twilio", "none"]
 
@@ -69,9 +69,15 @@ def build_gateway(
             settings.twilio_auth_token.get_secret_value(),
             from_number=settings.twilio_from_number,
             messaging_service_sid=settings.twilio_messaging_service_sid,
+            status_callback_url=_status_callback_url(settings.public_base_url),
             http=http,
             base_url=settings.twilio_base_url,
         )
     if settings.gateway == "none":
         return NoneGateway()
     return SandboxGateway(clock)
+
+
+def _status_callback_url(public_base_url: str | None) -> str | None:
+    """Where Twilio reports delivery; without a public URL it could not reach us, so ask for nothing."""
+    return f"{public_base_url.rstrip('/')}{STATUS_CALLBACK_PATH}" if public_base_url else None

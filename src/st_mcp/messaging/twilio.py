@@ -9,16 +9,19 @@ never logged or shown by ``repr``.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 import httpx
 
-from st_mcp.messaging.gateway import Delivery, GatewayError, OutboundSms
+from st_mcp.messaging.gateway import Delivery, DeliveryReport, GatewayError, OutboundSms
 
 logger = logging.getLogger(__name__)
 
 TWILIO_API_BASE_URL = "https://api.twilio.com"
 DEFAULT_TIMEOUT_SECONDS = 15.0
+# Where Twilio posts delivery status callbacks, under the server's public base URL.
+STATUS_CALLBACK_PATH = "/webhooks/sms/twilio/status"
 
 # Twilio error codes with a meaning the caller must act on.
 UNSUBSCRIBED = 21610  # the recipient replied STOP to this sender
@@ -204,6 +207,23 @@ class TwilioGateway:
             else f"from_number={self.from_number}"
         )
         return f"TwilioGateway(account_sid={self.account_sid}, auth_token=***, {sender})"
+
+
+def delivery_report(params: Mapping[str, str]) -> DeliveryReport:
+    """Twilio's status callback form as a ``DeliveryReport``; ``ValueError`` names what is missing.
+
+    ``ErrorCode`` 21610 is the same unsubscribe as on a send; it can arrive here instead (a Messaging
+    Service accepts the text first and fails it later), so it means the same: suppress the number.
+    """
+    sid = params.get("MessageSid", "").strip()
+    status = params.get("MessageStatus", "").strip().lower()
+    missing = [name for name, value in (("MessageSid", sid), ("MessageStatus", status)) if not value]
+    if missing:
+        raise ValueError(f"missing {' and '.join(missing)}")
+    error_code = params.get("ErrorCode", "").strip()[:16] or None
+    return DeliveryReport(
+        TwilioGateway.name, sid, status, error_code, opted_out=error_code == str(UNSUBSCRIBED)
+    )
 
 
 def _json(response: httpx.Response) -> dict[str, Any] | None:

@@ -35,6 +35,7 @@ from st_mcp.services.slots import SlotSigner
 from st_mcp.servicetitan import ServiceTitanClient
 from st_mcp.store import Store
 from st_mcp.store.audit import AuditLog
+from st_mcp.store.deliveries import DeliveryRecords
 from st_mcp.store.secrets import shared_secret
 from st_mcp.store.suppressions import SuppressionList
 from st_mcp.store.watermarks import Watermarks
@@ -165,6 +166,7 @@ async def open_app_context(
             gateway,
             suppressions,
             clock,
+            deliveries=DeliveryRecords(store.engine),
             opt_out_confirmation=(
                 f"{persona.company_name}: you're unsubscribed and will get no more messages. "
                 "Reply START to opt back in."

@@ -167,4 +167,12 @@ def _thread_line(item: ThreadItem, when: Callable[[datetime], str]) -> str:
         transcript = "\n".join(f"  > {line}" for line in item.text.splitlines())
         return f"- **{when(item.at)} · {item.sender} · call {item.direction}** ({extra})\n{transcript}"
     text = " ".join(item.text.split())
-    return f"- **{when(item.at)} · {item.sender}** ({item.direction} {item.kind}): {text}"
+    return f"- **{when(item.at)} · {item.sender}** ({item.direction} {item.kind}{_delivery(item)}): {text}"
+
+
+def _delivery(item: ThreadItem) -> str:
+    """How far a text sent through a gateway got, as the provider last said: ', undelivered (30007)'."""
+    if item.delivery_status is None:
+        return ""
+    error = f" ({item.delivery_error})" if item.delivery_error else ""
+    return f", {item.delivery_status}{error}"

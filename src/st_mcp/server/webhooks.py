@@ -1,4 +1,5 @@
-"""Webhooks on the HTTP transports: new leads (HMAC-signed by us) and Twilio's inbound texts.
+"""Webhooks on the HTTP transports: new leads (HMAC-signed by us), Twilio's inbound texts and its
+delivery status callbacks.
 
 These routes are outside MCP's bearer auth — their callers sign each request instead, and an unsigned,
 badly signed or replayed request is refused before anything is read or stored. Each refusal and each
@@ -8,6 +9,8 @@ lead taken in is an audit event.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from mcp.server.mcpserver import MCPServer
@@ -24,6 +27,7 @@ from st_mcp.messaging.signatures import (
     twilio_signature_valid,
     verify_lead_webhook,
 )
+from st_mcp.messaging.twilio import STATUS_CALLBACK_PATH, delivery_report
 from st_mcp.policy.identity import SYSTEM_ROLE, Principal
 from st_mcp.server.context import AppContext
 from st_mcp.server.shared import SharedAppContext
@@ -31,6 +35,7 @@ from st_mcp.services.errors import UserInputError
 from st_mcp.services.phones import normalize_phone
 
 LEAD_WEBHOOK = Principal("lead-webhook", SYSTEM_ROLE)
+TWILIO_STATUS = Principal("twilio-status-callback", SYSTEM_ROLE)
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 
@@ -99,36 +104,87 @@ def register_webhooks(server: MCPServer, settings: Settings, shared: SharedAppCo
                 return JSONResponse(taken.model_dump(mode="json"), status_code=202)
 
     if messaging.gateway == "twilio" and messaging.twilio_auth_token is not None:
-        token = messaging.twilio_auth_token.get_secret_value()
-        public = messaging.public_base_url
+        signed = _TwilioSigned(messaging.twilio_auth_token.get_secret_value(), messaging.public_base_url)
+        _register_twilio(server, signed, shared)
 
-        @server.custom_route("/webhooks/sms/twilio", methods=["POST"])
-        async def twilio_inbound(request: Request) -> Response:
-            form = await request.form()
-            params = {key: str(value) for key, value in form.items()}
-            # Twilio signs the URL it called; behind a proxy that is the public one, not ours.
-            url = f"{public.rstrip('/')}{request.url.path}" if public else str(request.url)
-            if request.url.query and public:
-                url += f"?{request.url.query}"
-            async with shared.use() as app:
-                if not twilio_signature_valid(
-                    token, url, params, request.headers.get(TWILIO_SIGNATURE_HEADER)
-                ):
-                    await _refused(app, "webhook.twilio", "X-Twilio-Signature does not match")
-                    return JSONResponse({"error": "X-Twilio-Signature does not match"}, status_code=403)
-                try:
-                    inbound = InboundSms(
-                        from_number=normalize_phone(params.get("From", "")),
-                        to_number=params.get("To"),
-                        body=params.get("Body", ""),
-                        provider_message_id=params.get("MessageSid"),
-                        received_at=app.clock(),
-                    )
-                    await app.outreach.receive(inbound)
-                except UserInputError as exc:
-                    return JSONResponse({"error": str(exc)}, status_code=400)
-            # Empty TwiML: our answers (opt-out confirmation, HELP) go out through the REST API.
-            return Response(EMPTY_TWIML, media_type="text/xml")
+
+@dataclass(frozen=True, slots=True)
+class _TwilioSigned:
+    """The ``X-Twilio-Signature`` check every Twilio route makes before reading anything."""
+
+    token: str
+    public_base_url: str | None
+
+    def url(self, request: Request) -> str:
+        # Twilio signs the URL it called; behind a proxy that is the public one, not ours.
+        if not self.public_base_url:
+            return str(request.url)
+        url = f"{self.public_base_url.rstrip('/')}{request.url.path}"
+        return f"{url}?{request.url.query}" if request.url.query else url
+
+    async def refusal(
+        self, app: AppContext, request: Request, params: Mapping[str, str], name: str
+    ) -> Response | None:
+        """None when the signature matches; otherwise the audited 403 to answer with."""
+        signature = request.headers.get(TWILIO_SIGNATURE_HEADER)
+        if twilio_signature_valid(self.token, self.url(request), params, signature):
+            return None
+        reason = "X-Twilio-Signature does not match"
+        await _refused(app, name, reason)
+        return JSONResponse({"error": reason}, status_code=403)
+
+
+def _register_twilio(server: MCPServer, signed: _TwilioSigned, shared: SharedAppContext) -> None:
+    @server.custom_route("/webhooks/sms/twilio", methods=["POST"])
+    async def twilio_inbound(request: Request) -> Response:
+        params = await _form(request)
+        async with shared.use() as app:
+            if (refusal := await signed.refusal(app, request, params, "webhook.twilio")) is not None:
+                return refusal
+            try:
+                inbound = InboundSms(
+                    from_number=normalize_phone(params.get("From", "")),
+                    to_number=params.get("To"),
+                    body=params.get("Body", ""),
+                    provider_message_id=params.get("MessageSid"),
+                    received_at=app.clock(),
+                )
+                await app.outreach.receive(inbound)
+            except UserInputError as exc:
+                return JSONResponse({"error": str(exc)}, status_code=400)
+        # Empty TwiML: our answers (opt-out confirmation, HELP) go out through the REST API.
+        return Response(EMPTY_TWIML, media_type="text/xml")
+
+    @server.custom_route(STATUS_CALLBACK_PATH, methods=["POST"])
+    async def twilio_status(request: Request) -> Response:
+        params = await _form(request)
+        async with shared.use() as app:
+            if (refusal := await signed.refusal(app, request, params, "webhook.twilio_status")) is not None:
+                return refusal
+            try:
+                report = delivery_report(params)
+            except ValueError as exc:
+                return JSONResponse({"error": str(exc)}, status_code=400)
+            tracked = await app.outreach.delivery_status(report)
+            if tracked is not None and report.opted_out:
+                await app.audit.record_decision(
+                    "compliance",
+                    principal=TWILIO_STATUS.name,
+                    role=SYSTEM_ROLE,
+                    name="webhook.twilio_status",
+                    outcome="ok",
+                    transport="webhook",
+                    reason=f"carrier reports unsubscribed (Twilio {report.error_code}): number suppressed",
+                    interaction_id=tracked.interaction_id,
+                )
+        # A 2xx with no body even for a text that is not ours (another app on the account): nothing
+        # to retry, nothing to say.
+        return Response(status_code=204)
+
+
+async def _form(request: Request) -> dict[str, str]:
+    form = await request.form()
+    return {key: str(value) for key, value in form.items()}
 
 
 async def _refused(app: AppContext, name: str, reason: str) -> None:

@@ -70,6 +70,7 @@ class DeliveryRow:
     gateway: str
     provider_message_id: str | None
     status: str
+    error_code: str | None = None  # set later, by a status callback that reports a failure
 
 
 @dataclass(frozen=True, slots=True)
@@ -294,6 +295,15 @@ class InteractionRecords:
             .order_by(messages.c.created_at)
         )
         return await self._all(MessageRow, query)
+
+    async def deliveries(self, interaction_id: str) -> dict[str, DeliveryRow]:
+        """How each outbound text of the interaction left and how far it got, by message id."""
+        query = (
+            select(deliveries)
+            .join(messages, messages.c.id == deliveries.c.message_id)
+            .where(messages.c.interaction_id == interaction_id)
+        )
+        return {row.message_id: row for row in await self._all(DeliveryRow, query)}
 
     async def calls(self, interaction_id: str) -> list[CallRow]:
         query = select(calls).where(calls.c.interaction_id == interaction_id).order_by(calls.c.created_at)

@@ -21,7 +21,7 @@ from sqlalchemy import (
     Text,
 )
 
-SCHEMA_VERSION = 3  # 3: audit_events
+SCHEMA_VERSION = 4  # 3: audit_events; 4: deliveries.error_code
 
 metadata = MetaData()
 
@@ -192,14 +192,16 @@ suppressions = Table(
     Column("opted_in_at", DateTime(timezone=True)),
 )
 
-# How an outbound message left: which gateway, the provider's id and what it said.
+# How an outbound message left: which gateway, the provider's id and what it said (then, through
+# status callbacks, how far it got).
 deliveries = Table(
     "deliveries",
     metadata,
     Column("message_id", String(40), ForeignKey("messages.id"), primary_key=True),
     Column("gateway", String(16), nullable=False),
     Column("provider_message_id", String(64)),
-    Column("status", String(16), nullable=False),
+    Column("status", String(16), nullable=False),  # the furthest the provider reported (never back)
+    Column("error_code", String(16)),  # the provider's code when delivery failed, e.g. Twilio's "30007"
 )
 Index("ix_deliveries_provider", deliveries.c.provider_message_id)
 

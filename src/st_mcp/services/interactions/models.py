@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 Goal = Literal["Speed to Lead", "Inbound SMS", "Inbound Voice"]
 Channel = Literal["SMS Agent", "Voice Agent"]
@@ -81,6 +81,14 @@ class ThreadItem(BaseModel):
     recording_url: str | None = None
     duration_seconds: int | None = None
     outcome: str | None = None
+    delivery_status: str | None = Field(
+        default=None,
+        description="Texts sent through a gateway: how far it got (queued, sent, delivered, undelivered, "
+        "failed, …), as the provider last reported",
+    )
+    delivery_error: str | None = Field(
+        default=None, description="The provider's error code when delivery failed, e.g. Twilio's '30007'"
+    )
 
 
 class HistoryItem(BaseModel):

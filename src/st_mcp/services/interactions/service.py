@@ -689,9 +689,10 @@ class Interactions:
     async def detail(self, interaction_id: str, *, can_hear_calls: bool) -> InteractionDetail:
         row = await self.row(interaction_id)
         messages = await self._records.messages(row.id)
+        deliveries = await self._records.deliveries(row.id)
         calls = await self._records.calls(row.id)
         history = await self._records.history(row.id)
-        thread = [_message_item(m) for m in messages]
+        thread = [_message_item(m, deliveries.get(m.id)) for m in messages]
         hidden = None
         if can_hear_calls:
             thread += [_call_item(c) for c in calls]
@@ -769,11 +770,17 @@ def _list_item(row: InteractionRow) -> InteractionRowView:
     )
 
 
-def _message_item(message: MessageRow) -> ThreadItem:
+def _message_item(message: MessageRow, delivery: DeliveryRow | None) -> ThreadItem:
     sender = (message.sender_name or "a person") if message.sender == "human" else message.sender
     return ThreadItem(
-        at=message.created_at, kind="message", direction=message.direction, sender=sender, text=message.text
-    )  # type: ignore[arg-type]
+        at=message.created_at,
+        kind="message",
+        direction=message.direction,  # type: ignore[arg-type]
+        sender=sender,
+        text=message.text,
+        delivery_status=delivery.status if delivery else None,
+        delivery_error=delivery.error_code if delivery else None,
+    )
 
 
 def _call_item(call: CallRow) -> ThreadItem:

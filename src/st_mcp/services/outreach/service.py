@@ -4,6 +4,8 @@
 that left is always in the thread. ``receive``: a lead's text from a gateway (the sandbox's simulated
 lead, Twilio's webhook) goes through the same opt-out/HELP detection as ``log_message``, and the
 server itself sends what carriers require in answer — the single opt-out confirmation and the HELP text.
+``delivery_status``: a provider's later report (Twilio's status callback) moves the text's delivery
+status forward, and an unsubscribe it reports suppresses the number like one reported on send.
 """
 
 from __future__ import annotations
@@ -12,7 +14,14 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from st_mcp.messaging.gateway import Delivery, Gateway, GatewayError, InboundSms, OutboundSms
+from st_mcp.messaging.gateway import (
+    Delivery,
+    DeliveryReport,
+    Gateway,
+    GatewayError,
+    InboundSms,
+    OutboundSms,
+)
 from st_mcp.messaging.sandbox import SandboxGateway
 from st_mcp.policy.identity import SYSTEM_ROLE, Principal
 from st_mcp.services.errors import Blocked, UserInputError
@@ -20,11 +29,28 @@ from st_mcp.services.interactions.models import MessageResult
 from st_mcp.services.interactions.service import Interactions
 from st_mcp.services.outreach.gate import Clearance, Purpose
 from st_mcp.services.outreach.models import SendResult
+from st_mcp.store.deliveries import DeliveryRecords, TrackedDelivery
 from st_mcp.store.interactions import InteractionRow
 from st_mcp.store.suppressions import OptChange, SuppressionList
 
 log = logging.getLogger("st_mcp.outreach")
 MAX_SMS = 1600  # Twilio's limit for one message body (it splits into segments itself)
+
+# How far a text has got (Twilio's outbound lifecycle). Callbacks can arrive out of order, so a status
+# only replaces one of a lower stage: a late "sent" never undoes "delivered". The final outcomes share a
+# stage, so the first one reported stands; only "read" (which implies delivery) comes after them.
+DELIVERY_STAGES: dict[str, int] = {
+    "scheduled": 0,
+    "accepted": 1,
+    "queued": 2,
+    "sending": 3,
+    "sent": 4,
+    "delivered": 5,
+    "undelivered": 5,
+    "failed": 5,
+    "canceled": 5,
+    "read": 6,
+}
 
 
 class Outreach:
@@ -35,11 +61,13 @@ class Outreach:
         suppressions: SuppressionList,
         clock: Callable[[], datetime],
         *,
+        deliveries: DeliveryRecords,
         opt_out_confirmation: str,
     ) -> None:
         self._interactions = interactions
         self.gateway = gateway
         self._suppressions = suppressions
+        self._deliveries = deliveries
         self._now = clock
         self._opt_out_confirmation = opt_out_confirmation
         if isinstance(gateway, SandboxGateway):
@@ -85,6 +113,32 @@ class Outreach:
             await self._auto_reply(result.interaction_id, result.help_text, "help")
         return result
 
+    async def delivery_status(self, report: DeliveryReport) -> TrackedDelivery | None:
+        """Record how far a text got; None (and nothing written) when it is not a text of ours."""
+        if report.status not in DELIVERY_STAGES:  # one we cannot place (a new one of Twilio's): keep ours
+            log.info("delivery status %r of %s not recorded", report.status, report.provider_message_id)
+        tracked = await self._deliveries.advance(
+            report.gateway,
+            report.provider_message_id,
+            report.status,
+            report.error_code,
+            over=_replaceable_by(report.status),
+        )
+        if tracked is None:
+            return None
+        if not tracked.advanced:
+            log.debug("delivery status %r of %s arrived late; kept", report.status, tracked.message_id)
+        # An unsubscribe counts whatever the order it arrived in: the carrier's word is final.
+        if report.opted_out and tracked.phone:
+            await self._carrier_opted_out(tracked.phone, tracked.interaction_id)
+        return tracked
+
+    async def _carrier_opted_out(self, phone: str, interaction_id: str) -> None:
+        """The provider says the number unsubscribed (Twilio 21610, on send or later): suppress it."""
+        await self._suppressions.suppress(
+            OptChange("out", phone, self._now(), interaction_id, "sms", "carrier reports unsubscribed")
+        )
+
     async def _auto_reply(self, interaction_id: str, text: str, purpose: Purpose) -> None:
         principal = Principal("st-mcp auto-reply", SYSTEM_ROLE)
         row = await self._interactions.row(interaction_id)
@@ -102,9 +156,7 @@ class Outreach:
             delivery = await self.gateway.send(OutboundSms(to=row.phone, body=body, interaction_id=row.id))
         except GatewayError as exc:
             if exc.opted_out:
-                await self._suppressions.suppress(
-                    OptChange("out", row.phone, self._now(), row.id, "sms", "carrier reports unsubscribed")
-                )
+                await self._carrier_opted_out(row.phone, row.id)
                 raise Blocked(
                     f"Not sent: the carrier says {row.name or row.phone} has opted out. "
                     "The number is now suppressed; do not contact this lead again.",
@@ -127,3 +179,11 @@ class Outreach:
         """The sandbox's simulated lead answers right away (deterministic for the demo and tests)."""
         if isinstance(self.gateway, SandboxGateway):
             await self.gateway.deliver_pending()
+
+
+def _replaceable_by(status: str) -> list[str]:
+    """The statuses a report of ``status`` may overwrite: those of an earlier stage (none if unknown)."""
+    stage = DELIVERY_STAGES.get(status)
+    if stage is None:
+        return []
+    return [name for name, rank in DELIVERY_STAGES.items() if rank < stage]

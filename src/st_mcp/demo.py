@@ -17,6 +17,7 @@ holds it, and the measured time from each lead's arrival to its first text.
 from __future__ import annotations
 
 import json
+import logging
 import statistics
 import tempfile
 import time
@@ -105,6 +106,9 @@ class Story:
 
 
 async def run_demo(settings: Settings) -> int:
+    # The story narrates every call itself; the servers' per-call log lines would only repeat it.
+    for name in ("st_mcp", "mcp"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     with tempfile.TemporaryDirectory(prefix="st-mcp-demo-") as folder:
         if settings.database_url is None:
             # A throwaway store: each run starts from the freshly seeded sandbox tenant.

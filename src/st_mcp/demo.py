@@ -16,11 +16,13 @@ holds it, and the measured time from each lead's arrival to its first text.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import statistics
 import tempfile
 import time
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -106,9 +108,26 @@ class Story:
 
 
 async def run_demo(settings: Settings) -> int:
-    # The story narrates every call itself; the servers' per-call log lines would only repeat it.
-    for name in ("st_mcp", "mcp"):
-        logging.getLogger(name).setLevel(logging.WARNING)
+    with _quiet_server_logs():
+        return await _run(settings)
+
+
+@contextlib.contextmanager
+def _quiet_server_logs() -> Iterator[None]:
+    """The story narrates every call itself; the servers' per-call log lines would only repeat it.
+    (Restored afterwards: the demo also runs inside the test process.)"""
+    loggers = [logging.getLogger(name) for name in ("st_mcp", "mcp")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
+
+
+async def _run(settings: Settings) -> int:
     with tempfile.TemporaryDirectory(prefix="st-mcp-demo-") as folder:
         if settings.database_url is None:
             # A throwaway store: each run starts from the freshly seeded sandbox tenant.

@@ -91,16 +91,8 @@ def register_webhooks(server: MCPServer, settings: Settings, shared: SharedAppCo
                     )
                 except (ValueError, ValidationError, UserInputError) as exc:
                     return JSONResponse({"error": _reason(exc)}, status_code=400)
-                await app.audit.record_decision(
-                    "compliance",
-                    principal=LEAD_WEBHOOK.name,
-                    role=SYSTEM_ROLE,
-                    name="webhook.leads",
-                    outcome="ok",
-                    transport="webhook",
-                    reason="duplicate" if taken.duplicate else f"lead taken in: {taken.status}",
-                    interaction_id=taken.interaction_id,
-                )
+                reason = "duplicate" if taken.duplicate else f"lead taken in: {taken.status}"
+                await _accepted(app, LEAD_WEBHOOK, "webhook.leads", reason, taken.interaction_id)
                 return JSONResponse(taken.model_dump(mode="json"), status_code=202)
 
     if messaging.gateway == "twilio" and messaging.twilio_auth_token is not None:
@@ -167,16 +159,8 @@ def _register_twilio(server: MCPServer, signed: _TwilioSigned, shared: SharedApp
                 return JSONResponse({"error": str(exc)}, status_code=400)
             tracked = await app.outreach.delivery_status(report)
             if tracked is not None and report.opted_out:
-                await app.audit.record_decision(
-                    "compliance",
-                    principal=TWILIO_STATUS.name,
-                    role=SYSTEM_ROLE,
-                    name="webhook.twilio_status",
-                    outcome="ok",
-                    transport="webhook",
-                    reason=f"carrier reports unsubscribed (Twilio {report.error_code}): number suppressed",
-                    interaction_id=tracked.interaction_id,
-                )
+                reason = f"carrier reports unsubscribed (Twilio {report.error_code}): number suppressed"
+                await _accepted(app, TWILIO_STATUS, "webhook.twilio_status", reason, tracked.interaction_id)
         # A 2xx with no body even for a text that is not ours (another app on the account): nothing
         # to retry, nothing to say.
         return Response(status_code=204)
@@ -185,6 +169,13 @@ def _register_twilio(server: MCPServer, signed: _TwilioSigned, shared: SharedApp
 async def _form(request: Request) -> dict[str, str]:
     form = await request.form()
     return {key: str(value) for key, value in form.items()}
+
+
+async def _accepted(app: AppContext, caller: Principal, name: str, reason: str, interaction_id: str) -> None:
+    await app.audit.record_decision(
+        "compliance", principal=caller.name, role=SYSTEM_ROLE, name=name, outcome="ok",
+        transport="webhook", reason=reason, interaction_id=interaction_id,
+    )  # fmt: skip
 
 
 async def _refused(app: AppContext, name: str, reason: str) -> None:

@@ -94,19 +94,20 @@ class TwilioGateway:
             raise GatewayError(
                 "Could not reach Twilio; the text was not sent. Try again shortly.", retryable=True
             ) from None
-        except httpx.TimeoutException as exc:
-            logger.warning("twilio send: timed out (%s)", type(exc).__name__)
-            raise GatewayError(
-                "Twilio did not answer in time; delivery is unknown (the text may have been sent). "
-                "Check the conversation before sending it again.",
-                retryable=True,
-                delivery_unknown=True,
-            ) from None
         except httpx.HTTPError as exc:
-            logger.warning("twilio send: transport error (%s)", type(exc).__name__)
+            # Timed out or broken mid-request: the request may have arrived, so the text may be on its way.
+            timed_out = isinstance(exc, httpx.TimeoutException)
+            logger.warning(
+                "twilio send: %s (%s)", "timed out" if timed_out else "transport error", type(exc).__name__
+            )
+            what = (
+                "Twilio did not answer in time"
+                if timed_out
+                else "The connection to Twilio failed mid-request"
+            )
             raise GatewayError(
-                "The connection to Twilio failed mid-request; delivery is unknown (the text may have been "
-                "sent). Check the conversation before sending it again.",
+                f"{what}; delivery is unknown (the text may have been sent). "
+                "Check the conversation before sending it again.",
                 retryable=True,
                 delivery_unknown=True,
             ) from None

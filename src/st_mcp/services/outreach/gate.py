@@ -160,15 +160,16 @@ class ComplianceGate:
             )
         same_lead = [r.id for r in linked if r.phone == row.phone or r.id == row.id]
         since = self._now() - timedelta(hours=24)
-        self._check_timing(row, await self._records.outbound_times(same_lead, since))
+        self._check_timing(row, self._locales(row), await self._records.outbound_times(same_lead, since))
         return Clearance(purpose)
 
     def preview(self, row: InteractionRow, touches: Sequence[datetime]) -> Preview:
         """Would a conversation text be allowed now by the clock and the count? (Nothing recorded;
         ``touches`` are the lead's outbound times, which the caller already has.)"""
-        local_now = self._now().astimezone(self._locales(row)[0].timezone)
+        locales = self._locales(row)
+        local_now = self._now().astimezone(locales[0].timezone)
         try:
-            self._check_timing(row, touches)
+            self._check_timing(row, locales, touches)
         except Blocked as refusal:
             return Preview(False, refusal.details.get("opens_at"), str(refusal), local_now)  # type: ignore[arg-type]
         return Preview(True, None, None, local_now)
@@ -178,12 +179,13 @@ class ComplianceGate:
             zip=row.zip, state=row.state, phone=row.phone, business_timezone=self._business_timezone
         )
 
-    def _check_timing(self, row: InteractionRow, touches: Sequence[datetime]) -> None:
+    def _check_timing(
+        self, row: InteractionRow, locales: Sequence[LeadLocale], touches: Sequence[datetime]
+    ) -> None:
         """Quiet hours in the lead's local time (and the phone's area code's, when it is elsewhere), then
         the touch cap over the last 24 hours. A refusal's ``opens_at`` is when both allow a touch again
         (the cap may end while the window is shut)."""
         now = self._now()
-        locales = self._locales(row)
         timing = check_timing(self._settings, locales, touches, now)
         if timing.allowed:
             return

@@ -67,6 +67,13 @@ def _parser() -> argparse.ArgumentParser:
     auth_commands = auth.add_subparsers(dest="auth_command", required=True)
     auth_commands.add_parser("hash-key", help="read an API key on stdin, print the SHA-256 [auth] stores")
 
+    db = commands.add_parser("db", help="the store's schema revision (ST_MCP_DATABASE_URL)")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    db_commands.add_parser(
+        "upgrade", help="bring the store to the newest schema revision (every start does it too)"
+    )
+    db_commands.add_parser("current", help="print the store's schema revision and the newest one")
+
     audit = commands.add_parser("audit", help="check or export the audit trail (ST_MCP_DATABASE_URL)")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True)
     verify = audit_commands.add_parser(
@@ -102,6 +109,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return anyio.run(
             lambda: audit_commands.export(settings.database_url, since=args.since, output=args.output)
         )
+    if args.command == "db":
+        from st_mcp import db_commands
+
+        command = db_commands.upgrade if args.db_command == "upgrade" else db_commands.current
+        return anyio.run(command, settings.database_url)
     if args.command in (None, "serve"):
         from st_mcp.server.transports import listener_refusal
 

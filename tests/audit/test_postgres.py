@@ -5,52 +5,23 @@ tampering is named. Needs a server: set ST_MCP_TEST_POSTGRES_URL (e.g.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
-import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import anyio
 import pytest
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from st_mcp.store.audit import AuditLog
+from tests.postgres import needs_postgres
 
 from .helpers import audit_log, event
 
-ADMIN_URL = os.environ.get("ST_MCP_TEST_POSTGRES_URL")
-# Locally these need a server you start; in CI `.ci/run` starts one, so a missing URL there is a failure.
-pytestmark = pytest.mark.skipif(
-    not ADMIN_URL and not os.environ.get("CI"),
-    reason="no PostgreSQL: set ST_MCP_TEST_POSTGRES_URL to run the PostgreSQL audit tests",
-)
+pytestmark = needs_postgres
 REPO = Path(__file__).resolve().parents[2]
-
-
-async def _admin(statement: str) -> None:
-    assert ADMIN_URL
-    engine = create_async_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as conn:
-            await conn.execute(text(statement))
-    finally:
-        await engine.dispose()
-
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    assert ADMIN_URL
-    name = f"st_audit_{uuid.uuid4().hex[:12]}"
-    anyio.run(_admin, f'CREATE DATABASE "{name}"')
-    try:
-        yield make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        anyio.run(_admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture

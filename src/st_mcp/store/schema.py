@@ -21,16 +21,9 @@ from sqlalchemy import (
     Text,
 )
 
-SCHEMA_VERSION = 4  # 3: audit_events; 4: deliveries.error_code
-
+# Every change to these tables ships as an Alembic revision in ``store/migrations/versions`` (a test
+# compares the migrated schema with these tables, on SQLite and PostgreSQL).
 metadata = MetaData()
-
-schema_version = Table(
-    "schema_version",
-    metadata,
-    Column("version", Integer, primary_key=True),
-    Column("applied_at", DateTime(timezone=True), nullable=False),
-)
 
 # One row per booking attempt key. Written as "pending" *before* ServiceTitan is asked to create
 # the job, and completed after, so a crash in between is detectable and reconcilable.

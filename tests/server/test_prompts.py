@@ -345,14 +345,17 @@ def test_malformed_prompt_files_say_what_is_wrong(text: str, problem: str) -> No
 
 
 def test_the_prompt_files_are_packaged() -> None:
-    """pyproject lists packages (prompts/ ships as st_mcp.prompt_files): the list must cover src/."""
+    """pyproject lists packages (prompts/ ships as st_mcp.prompt_files): the list must cover src/. The
+    migrations are Alembic scripts, not a package: they ship as package data of st_mcp.store."""
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]
+    migrations = REPO / "src" / "st_mcp" / "store" / "migrations"
     on_disk = {
         ".".join(path.parent.relative_to(REPO / "src").parts)
         for path in (REPO / "src").rglob("*.py")
-        if "__pycache__" not in path.parts
+        if "__pycache__" not in path.parts and migrations not in path.parents
     }
     assert set(project["packages"]) == on_disk | {"st_mcp.prompt_files"}
+    assert "migrations/versions/*.py" in project["package-data"]["st_mcp.store"]
     assert project["package-dir"]["st_mcp.prompt_files"] == "prompts"
     shipped = {p.name for p in importlib.resources.files("st_mcp.prompt_files").iterdir()}
     assert {f"{name}.md" for name in ALL_PROMPTS} <= shipped

@@ -20,6 +20,9 @@ class OutboundSms:
     to: str  # E.164, e.g. "+13035550142"
     body: str
     interaction_id: str
+    # Our id of the reserved message: a provider that reports back later (Twilio's status callback URL
+    # carries it) can settle a text whose send answer was lost.
+    message_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 
@@ -22,6 +23,7 @@ TWILIO_API_BASE_URL = "https://api.twilio.com"
 DEFAULT_TIMEOUT_SECONDS = 15.0
 # Where Twilio posts delivery status callbacks, under the server's public base URL.
 STATUS_CALLBACK_PATH = "/webhooks/sms/twilio/status"
+MESSAGE_ID_PARAMETER = "message_id"  # our message id, in the status callback URL's query
 
 # Twilio error codes with a meaning the caller must act on.
 UNSUBSCRIBED = 21610  # the recipient replied STOP to this sender
@@ -77,7 +79,7 @@ class TwilioGateway:
             assert self.from_number is not None  # checked in __init__
             form["From"] = self.from_number
         if self.status_callback_url:
-            form["StatusCallback"] = self.status_callback_url
+            form["StatusCallback"] = status_callback_for(self.status_callback_url, message.message_id)
         return form
 
     async def send(self, message: OutboundSms) -> Delivery:
@@ -208,6 +210,15 @@ class TwilioGateway:
             else f"from_number={self.from_number}"
         )
         return f"TwilioGateway(account_sid={self.account_sid}, auth_token=***, {sender})"
+
+
+def status_callback_for(base_url: str, message_id: str | None) -> str:
+    """The callback URL for one text: ours carries our message id, so even a text whose send answer
+    was lost (a timeout) is found and settled when Twilio reports on it. Twilio signs the URL with it."""
+    if not message_id:
+        return base_url
+    separator = "&" if "?" in base_url else "?"
+    return f"{base_url}{separator}{urlencode({MESSAGE_ID_PARAMETER: message_id})}"
 
 
 def delivery_report(params: Mapping[str, str]) -> DeliveryReport:

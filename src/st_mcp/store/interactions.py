@@ -11,9 +11,11 @@ from typing import Any
 from sqlalchemy import Select, and_, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from st_mcp.store.receipts import Receipt, take_receipt
 from st_mcp.store.schema import calls, deliveries, interactions, messages, status_history
 from st_mcp.store.suppressions import OptChange, apply_opt_change
 from st_mcp.store.times import as_utc, aware
+from st_mcp.store.transaction import reading, writing
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +117,10 @@ class ListFilter:
     search: str | None = None
 
 
+# A text the gateway refused outright: it never left, so it is no touch.
+FAILED = "failed"
+
+
 class StaleStatus(Exception):
     """The interaction changed status under us (a concurrent writer); re-read and decide again."""
 
@@ -123,15 +129,19 @@ class InteractionRecords:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
 
+    @property
+    def engine(self) -> AsyncEngine:
+        return self._engine
+
     async def create(self, values: Mapping[str, Any], actor: str, reason: str | None) -> None:
-        async with self._engine.begin() as conn:
+        async with writing(self._engine) as conn:
             await conn.execute(insert(interactions).values(**values))
             await _history(
                 conn, values["id"], None, StatusChange(values["status"], reason, actor), values["received_at"]
             )
 
     async def get(self, interaction_id: str) -> InteractionRow | None:
-        async with self._engine.connect() as conn:
+        async with reading(self._engine) as conn:
             row = (
                 (await conn.execute(select(interactions).where(interactions.c.id == interaction_id)))
                 .mappings()
@@ -149,7 +159,7 @@ class InteractionRecords:
         at: datetime,
     ) -> None:
         """Apply ``values`` (and a status change) only if the status is still ``expected_status``."""
-        async with self._engine.begin() as conn:
+        async with writing(self._engine) as conn:
             await self._guarded_update(conn, interaction_id, values, expected_status, change, at)
 
     async def add_message(
@@ -161,10 +171,14 @@ class InteractionRecords:
         change: StatusChange | None,
         opt: OptChange | None = None,
         delivery: DeliveryRow | None = None,
+        receipt: Receipt | None = None,
     ) -> None:
-        """The message, the interaction's counters and status, an opt-out it carried and how it was
-        delivered: all or nothing."""
-        async with self._engine.begin() as conn:
+        """The message, the interaction's counters and status, an opt-out it carried, how it was
+        delivered and the webhook receipt it came with: all or nothing (``AlreadyReceived`` when the
+        receipt was taken before, and then nothing is written)."""
+        async with writing(self._engine) as conn:
+            if receipt is not None:
+                await take_receipt(conn, receipt, message.created_at)
             await self._guarded_update(
                 conn, message.interaction_id, values, expected_status, change, message.created_at
             )
@@ -183,7 +197,7 @@ class InteractionRecords:
         change: StatusChange | None,
         opt: OptChange | None = None,
     ) -> None:
-        async with self._engine.begin() as conn:
+        async with writing(self._engine) as conn:
             await self._guarded_update(
                 conn, call.interaction_id, values, expected_status, change, call.created_at
             )
@@ -193,7 +207,7 @@ class InteractionRecords:
 
     async def exists_for_lead(self, lead_id: int) -> bool:
         query = select(interactions.c.id).where(interactions.c.servicetitan_lead_id == lead_id).limit(1)
-        async with self._engine.connect() as conn:
+        async with reading(self._engine) as conn:
             return (await conn.execute(query)).first() is not None
 
     async def in_statuses(self, statuses: Sequence[str], *, limit: int) -> list[InteractionRow]:
@@ -214,14 +228,15 @@ class InteractionRecords:
             return found
         query = (
             select(messages.c.interaction_id, messages.c.created_at)
-            .where(messages.c.interaction_id.in_(ids), messages.c.direction == "outbound")
+            .select_from(_touching_messages())
+            .where(messages.c.interaction_id.in_(ids), messages.c.direction == "outbound", _not_failed())
             .union_all(
                 select(calls.c.interaction_id, calls.c.created_at).where(
                     calls.c.interaction_id.in_(ids), calls.c.direction == "outbound"
                 )
             )
         )
-        async with self._engine.connect() as conn:
+        async with reading(self._engine) as conn:
             for interaction_id, at in await conn.execute(query):
                 found[interaction_id].append(aware(at))
         return {key: sorted(times) for key, times in found.items()}
@@ -240,20 +255,24 @@ class InteractionRecords:
             latest,
             and_(messages.c.interaction_id == latest.c.interaction_id, messages.c.created_at == latest.c.at),
         )
-        async with self._engine.connect() as conn:
+        async with reading(self._engine) as conn:
             return {row[0]: row[1] for row in await conn.execute(query)}
 
     async def outbound_times(self, interaction_ids: Sequence[str], since: datetime) -> list[datetime]:
-        """When texts and calls went out to these interactions since ``since`` (touches, for the cap)."""
+        """When texts and calls went out to these interactions since ``since`` (touches, for the cap). A
+        text counts from the moment it is reserved — pending, sent or of unknown fate — unless the gateway
+        refused it (``failed``: it never left)."""
         ids = list(interaction_ids)
         if not ids:
             return []
         query = (
             select(messages.c.created_at)
+            .select_from(_touching_messages())
             .where(
                 messages.c.interaction_id.in_(ids),
                 messages.c.direction == "outbound",
                 messages.c.created_at >= as_utc(since),
+                _not_failed(),
             )
             .union_all(
                 select(calls.c.created_at).where(
@@ -263,7 +282,7 @@ class InteractionRecords:
                 )
             )
         )
-        async with self._engine.connect() as conn:
+        async with reading(self._engine) as conn:
             return sorted(aware(row[0]) for row in await conn.execute(query))
 
     async def _guarded_update(
@@ -365,7 +384,7 @@ class InteractionRecords:
 
     async def count(self, where: ListFilter) -> int:
         query = _filtered(select(func.count()).select_from(interactions), where)
-        async with self._engine.connect() as conn:
+        async with reading(self._engine) as conn:
             return int((await conn.execute(query)).scalar_one())
 
     async def inbound_counts_since(
@@ -382,12 +401,20 @@ class InteractionRecords:
         )
         if interaction_id is not None:
             query = query.where(messages.c.interaction_id == interaction_id)
-        async with self._engine.connect() as conn:
+        async with reading(self._engine) as conn:
             return {row[0]: int(row[1]) for row in await conn.execute(query)}
 
     async def _all(self, kind: type, query: Select[Any]) -> list[Any]:
-        async with self._engine.connect() as conn:
+        async with reading(self._engine) as conn:
             return [_row(kind, row) for row in (await conn.execute(query)).mappings().all()]
+
+
+def _touching_messages() -> Any:
+    return messages.outerjoin(deliveries, deliveries.c.message_id == messages.c.id)
+
+
+def _not_failed() -> Any:
+    return or_(deliveries.c.status.is_(None), deliveries.c.status != FAILED)
 
 
 _PHONE_LIKE = re.compile(r"[\d\s().+-]+")

@@ -230,3 +230,14 @@ audit_events = Table(
     Column("hash", String(64), nullable=False),
 )
 Index("ix_audit_events_at", audit_events.c.at)
+
+# Webhook deliveries already taken in (Twilio's MessageSid, a status callback's MessageSid + status), so a
+# retried or replayed request changes nothing. Written in the same transaction as what the request did.
+webhook_receipts = Table(
+    "webhook_receipts",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("source", String(32), primary_key=True),  # e.g. twilio.inbound, twilio.status
+    Column("key", String(128), primary_key=True),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+)

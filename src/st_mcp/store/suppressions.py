@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from st_mcp.store.schema import suppressions
 from st_mcp.store.times import as_utc, aware
+from st_mcp.store.transaction import reading, writing
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +81,7 @@ class SuppressionList:
         if not phone:
             return None
         query = select(suppressions).where(suppressions.c.phone == phone, suppressions.c.active.is_(True))
-        async with self._engine.connect() as conn:
+        async with reading(self._engine) as conn:
             row = (await conn.execute(query)).mappings().first()
         if row is None:
             return None
@@ -100,12 +101,12 @@ class SuppressionList:
         query = select(suppressions.c.phone).where(
             suppressions.c.phone.in_(list(set(phones))), suppressions.c.active.is_(True)
         )
-        async with self._engine.connect() as conn:
+        async with reading(self._engine) as conn:
             return {row[0] for row in await conn.execute(query)}
 
     async def suppress(self, change: OptChange) -> None:
         """An opt-out learned outside a logged message (a carrier's "unsubscribed" answer)."""
-        async with self._engine.begin() as conn:
+        async with writing(self._engine) as conn:
             await apply_opt_change(conn, change)
 
     async def claim_confirmation(self, phone: str, now: datetime, within: timedelta) -> bool:
@@ -120,5 +121,5 @@ class SuppressionList:
             )
             .values(confirmation_sent_at=as_utc(now))
         )
-        async with self._engine.begin() as conn:
+        async with writing(self._engine) as conn:
             return (await conn.execute(statement)).rowcount == 1

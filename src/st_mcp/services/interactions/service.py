@@ -12,14 +12,14 @@ import dataclasses
 import json
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Literal, TypeVar
 
 from st_mcp.config import EngagementSettings
-from st_mcp.messaging.gateway import Delivery
 from st_mcp.policy.identity import Principal
 from st_mcp.services.catalog import Catalog
-from st_mcp.services.errors import NotFound, Refused, UserInputError
+from st_mcp.services.errors import Blocked, NotFound, Refused, UserInputError
 from st_mcp.services.interactions import statuses as s
 from st_mcp.services.interactions.models import (
     CallResult,
@@ -47,6 +47,7 @@ from st_mcp.services.optout import is_help, is_opt_in, is_opt_out
 from st_mcp.services.outreach.gate import Clearance, ComplianceGate, Purpose
 from st_mcp.services.phones import mask_phone, normalize_phone
 from st_mcp.services.reference import ReferenceData
+from st_mcp.store.deliveries import PENDING
 from st_mcp.store.interactions import (
     CallRow,
     DeliveryRow,
@@ -58,7 +59,9 @@ from st_mcp.store.interactions import (
     StatusChange,
     as_utc,
 )
+from st_mcp.store.receipts import Receipt
 from st_mcp.store.suppressions import OptChange, SuppressionList
+from st_mcp.store.transaction import serialized
 
 OUTCOME_STATUSES: dict[str, str] = {
     "dismissed": s.DISMISSED_AGENT,
@@ -68,6 +71,15 @@ OUTCOME_STATUSES: dict[str, str] = {
 }
 MAX_TEXT = 4000
 DEFAULT_PERIOD = timedelta(days=30)
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Reserved:
+    """An outbound message the gate cleared and the store holds (pending, when a gateway sends it)."""
+
+    result: MessageResult
+    clearance: Clearance
 
 
 class Interactions:
@@ -199,106 +211,134 @@ class Interactions:
         direction: Direction,
         text: str,
         channel: MessageChannel = "sms",
+        receipt: Receipt | None = None,
     ) -> MessageResult:
         body = _text(text)
         row = await self._resolve(interaction_id, phone, inbound=direction == "inbound", principal=principal)
         if direction == "inbound":
-            return await self.record_inbound(principal, row, body, channel=channel)
+            return await self.record_inbound(principal, row, body, channel=channel, receipt=receipt)
         # A platform that delivers texts itself still passes the gate before it may record one sent.
-        clearance = await self.clear_to_send(principal, row, channel="voice" if channel == "voice" else "sms")
-        return await self.record_outbound(principal, row, body, channel=channel, clearance=clearance)
-
-    async def clear_to_send(
-        self,
-        principal: Principal,
-        row: InteractionRow,
-        *,
-        channel: Literal["sms", "voice"] = "sms",
-        purpose: Purpose = "conversation",
-    ) -> Clearance:
-        """The compliance gate for one outbound message or call (raises ``Blocked`` with the rule)."""
-        clearance = await self._gate.clear(
-            principal, row, linked=await self._linked(row), channel=channel, purpose=purpose
+        reserved = await self.reserve_message(
+            principal, row, body, channel=channel, gate_channel="voice" if channel == "voice" else "sms"
         )
-        closed = s.group_of(row.status) not in s.AGENT_MAY_ACT_GROUPS
-        if principal.is_ai and clearance.purpose == "conversation" and closed:
-            raise Refused(
-                f"Interaction {row.id} is {row.status}; "
-                "the virtual agent does not message closed conversations."
-            )
-        return clearance
+        return reserved.result
 
-    async def record_outbound(
+    async def reserve_message(
         self,
         principal: Principal,
         row: InteractionRow,
         body: str,
         *,
-        channel: MessageChannel,
-        clearance: Clearance,
-        delivery: Delivery | None = None,
-    ) -> MessageResult:
-        """Commit a message the gate cleared (and, with a gateway, that left through it)."""
-        now = self._now()
-        values: dict[str, object] = {"outbound_count": row.outbound_count + 1, "last_activity_at": now}
-        if row.first_outbound_at is None:
-            values["first_outbound_at"] = now
-        change = None
-        if clearance.purpose == "conversation":
-            change = self._engagement_change(
-                row,
-                principal,
-                now,
-                last_inbound=row.last_inbound_at,
-                inbound_24h=await self._recent(row, now),
+        channel: MessageChannel = "sms",
+        gate_channel: Literal["sms", "voice"] = "sms",
+        purpose: Purpose = "conversation",
+        gateway: str | None = None,
+    ) -> Reserved:
+        """The compliance gate and the touch it allows, as one step: under the lead's lock the gate
+        decides on what the store says *now*, and the outbound message is written (with ``gateway``,
+        as a ``pending`` delivery the caller settles once the gateway answers). A refusal raises
+        ``Blocked`` and writes nothing; either way the decision is an audit record."""
+
+        async def write(fresh: InteractionRow, clearance: Clearance, now: datetime) -> MessageResult:
+            values: dict[str, object] = {"outbound_count": fresh.outbound_count + 1, "last_activity_at": now}
+            if fresh.first_outbound_at is None:
+                values["first_outbound_at"] = now
+            change = None
+            if clearance.purpose == "conversation":
+                change = self._engagement_change(
+                    fresh,
+                    principal,
+                    now,
+                    last_inbound=fresh.last_inbound_at,
+                    inbound_24h=await self._recent(fresh, now),
+                )
+            sender_name = None if principal.sender_kind == "agent" else principal.name
+            message = MessageRow(
+                _new_id("msg"), fresh.id, "outbound", channel, principal.sender_kind, sender_name, body, now
             )
-        sender_name = None if principal.sender_kind == "agent" else principal.name
-        message = MessageRow(
-            _new_id("msg"), row.id, "outbound", channel, principal.sender_kind, sender_name, body, now
-        )
-        delivered = (
-            DeliveryRow(message.id, delivery.gateway, delivery.provider_message_id, delivery.status)
-            if delivery is not None
-            else None
-        )
-        await self._apply(
-            row,
-            change,
-            by_ai=principal.is_ai,
-            write=lambda: self._records.add_message(
-                message, values, expected_status=row.status, change=change, delivery=delivered
-            ),
-        )
-        status = change.to_status if change else row.status
-        return MessageResult(
-            interaction_id=row.id,
-            message_id=message.id,
-            direction="outbound",
-            status=status,
-            opted_out=False,
-            opted_in=False,
-            note=_message_note("outbound", status, row.status),
-        )
+            pending = DeliveryRow(message.id, gateway, None, PENDING) if gateway is not None else None
+            await self._apply(
+                fresh,
+                change,
+                by_ai=principal.is_ai,
+                write=lambda: self._records.add_message(
+                    message, values, expected_status=fresh.status, change=change, delivery=pending
+                ),
+            )
+            status = change.to_status if change else fresh.status
+            return MessageResult(
+                interaction_id=fresh.id,
+                message_id=message.id,
+                direction="outbound",
+                status=status,
+                opted_out=False,
+                opted_in=False,
+                note=_message_note("outbound", status, fresh.status),
+            )
+
+        result, clearance = await self._through_gate(principal, row, gate_channel, purpose, write)
+        return Reserved(result, clearance)
+
+    async def _through_gate(
+        self,
+        principal: Principal,
+        row: InteractionRow,
+        channel: Literal["sms", "voice"],
+        purpose: Purpose,
+        write: Callable[[InteractionRow, Clearance, datetime], Awaitable[T]],
+    ) -> tuple[T, Clearance]:
+        """Decide and write inside the lead's serialized section (two sends for one lead, from any two
+        processes, are decided one after the other, each seeing the other's touch); record the gate's
+        decision after the commit."""
+        try:
+            async with serialized(self._records.engine, _lead_key(row)):
+                fresh = await self.row(row.id)
+                clearance = await self._gate.decide(
+                    principal, fresh, linked=await self._linked(fresh), channel=channel, purpose=purpose
+                )
+                closed = s.group_of(fresh.status) not in s.AGENT_MAY_ACT_GROUPS
+                if principal.is_ai and clearance.purpose == "conversation" and closed:
+                    raise Refused(
+                        f"Interaction {fresh.id} is {fresh.status}; "
+                        "the virtual agent does not message closed conversations."
+                    )
+                written = await write(fresh, clearance, self._now())
+        except Blocked as refusal:
+            await self._gate.record_refusal(principal, row, channel, purpose, refusal)
+            raise
+        await self._gate.record_allowed(principal, row, channel, clearance)
+        return written, clearance
 
     async def record_inbound(
-        self, principal: Principal, row: InteractionRow, body: str, *, channel: MessageChannel = "sms"
+        self,
+        principal: Principal,
+        row: InteractionRow,
+        body: str,
+        *,
+        channel: MessageChannel = "sms",
+        receipt: Receipt | None = None,
     ) -> MessageResult:
-        """The lead's own message: opt-out/opt-in/HELP detection, temperature, suppression — one commit."""
-        now = self._now()
-        values = {"inbound_count": row.inbound_count + 1, "last_inbound_at": now, "last_activity_at": now}
-        change = self._inbound_change(row, body, principal, now, await self._recent(row, now))
-        opt = await self._opt_change(row, body, now, "voice" if channel == "voice" else "sms")
-        message = MessageRow(_new_id("msg"), row.id, "inbound", channel, "lead", row.name, body, now)
-        await self._apply(
-            row,
-            change,
-            # What the lead writes changes the status by the lead's own decision (a STOP is honoured
-            # even in Takeover, whoever relays it).
-            by_ai=False,
-            write=lambda: self._records.add_message(
-                message, values, expected_status=row.status, change=change, opt=opt
-            ),
-        )
+        """The lead's own message: opt-out/opt-in/HELP detection, temperature, suppression — one commit,
+        in the lead's serialized section (a STOP and a send for the same lead never interleave).
+        ``receipt``: the webhook delivery it came with; a replay raises ``AlreadyReceived``, unchanged."""
+        async with serialized(self._records.engine, _lead_key(row)):
+            row = await self.row(row.id)
+            now = self._now()
+            values = {"inbound_count": row.inbound_count + 1, "last_inbound_at": now, "last_activity_at": now}
+            change = self._inbound_change(row, body, principal, now, await self._recent(row, now))
+            opt = await self._opt_change(row, body, now, "voice" if channel == "voice" else "sms")
+            message = MessageRow(_new_id("msg"), row.id, "inbound", channel, "lead", row.name, body, now)
+            fresh = row
+            await self._apply(
+                fresh,
+                change,
+                # What the lead writes changes the status by the lead's own decision (a STOP is honoured
+                # even in Takeover, whoever relays it).
+                by_ai=False,
+                write=lambda: self._records.add_message(
+                    message, values, expected_status=fresh.status, change=change, opt=opt, receipt=receipt
+                ),
+            )
         status = change.to_status if change else row.status
         opted_out = opt is not None and opt.kind == "out"
         help_text = self._help_text if is_help(body) else None
@@ -345,9 +385,29 @@ class Interactions:
         row = await self._resolve(
             interaction_id, phone, inbound=direction == "inbound", principal=principal, voice=True
         )
-        now = self._now()
+
+        async def write(fresh: InteractionRow, _clearance: Clearance | None, now: datetime) -> CallResult:
+            return await self._write_call(
+                principal, fresh, now, direction, body, duration_seconds, recording_url, outcome
+            )
+
         if direction == "outbound":
-            await self.clear_to_send(principal, row, channel="voice")
+            result, _ = await self._through_gate(principal, row, "voice", "conversation", write)
+            return result
+        async with serialized(self._records.engine, _lead_key(row)):
+            return await write(await self.row(row.id), None, self._now())
+
+    async def _write_call(
+        self,
+        principal: Principal,
+        row: InteractionRow,
+        now: datetime,
+        direction: Direction,
+        body: str,
+        duration_seconds: int,
+        recording_url: str | None,
+        outcome: str | None,
+    ) -> CallResult:
         values: dict[str, object] = {"last_activity_at": now}
         change = None
         opted_out = any(is_opt_out(line) for line in body.splitlines() if line.strip())
@@ -478,11 +538,14 @@ class Interactions:
         by_ai: bool,
         write: Callable[[], Awaitable[None]],
     ) -> None:
-        """Ask the state machine about the status change first, then commit the write."""
+        """Ask the state machine about the status change first, then commit the write — in the lead's
+        serialized section, so a status change (a takeover, an opt-out) and a send decided for the same
+        lead are ordered, never interleaved."""
         if change is not None:
             self._check(row, change, by_ai=by_ai)
         try:
-            await write()
+            async with serialized(self._records.engine, _lead_key(row)):
+                await write()
         except StaleStatus:
             raise UserInputError(
                 f"Interaction {row.id} changed while this was being saved; read it again and retry."
@@ -815,6 +878,12 @@ def _message_note(direction: str, status: str, previous: str, *, opted_out: bool
     if previous == s.OPT_OUT and status != s.OPT_OUT:
         return "The lead opted back in."
     return "Logged." if direction == "outbound" else "Reply logged; answer it."
+
+
+def _lead_key(row: InteractionRow) -> str:
+    """What serializes sends and status changes: the lead's phone (every conversation with that number
+    shares the opt-out and the touch cap), or the interaction when it has none."""
+    return f"lead:{row.phone or row.id}"
 
 
 def _snippet(text: str, limit: int = 160) -> str:

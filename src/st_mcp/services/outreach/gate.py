@@ -1,7 +1,8 @@
 """The compliance gate: every outbound text or call passes here, whoever asks and through whatever door.
 
 ``send_message``, an outbound ``log_message`` or ``log_call``, the gateways' automatic replies — all
-call ``ComplianceGate.clear`` before anything leaves, so the model cannot talk its way around a rule.
+reserve their touch through ``Interactions`` (which asks ``ComplianceGate.decide`` inside the lead's
+serialized section) before anything leaves, so the model cannot talk its way around a rule.
 The rules themselves are pure functions in ``st_mcp.policy`` (quiet hours, touch cap, lead locale);
 this module gathers the facts they need and records every decision.
 
@@ -104,7 +105,7 @@ class ComplianceGate:
         self._now = clock
         self._record = record
 
-    async def clear(
+    async def decide(
         self,
         principal: Principal,
         row: InteractionRow,
@@ -113,27 +114,33 @@ class ComplianceGate:
         channel: Literal["sms", "voice"] = "sms",
         purpose: Purpose = "conversation",
     ) -> Clearance:
-        """Allow the send, or raise ``Blocked`` — recording the decision either way."""
-        try:
-            clearance = await self._decide(principal, row, linked, channel, purpose)
-        except Blocked as refusal:
-            await self._note(
-                GateDecision(
-                    False,
-                    refusal.rule,
-                    str(refusal),
-                    row.id,
-                    principal,
-                    channel,
-                    purpose,
-                    opens_at=refusal.details.get("opens_at"),  # type: ignore[arg-type]
-                )
-            )
-            raise
+        """Allow the send or raise ``Blocked``. Nothing is recorded here: the caller decides inside the
+        lead's serialized section (``Interactions``) and records the decision once it has committed."""
+        return await self._decide(principal, row, linked, channel, purpose)
+
+    async def record_allowed(
+        self, principal: Principal, row: InteractionRow, channel: str, clearance: Clearance
+    ) -> None:
         await self._note(
             GateDecision(True, clearance.rule, "allowed", row.id, principal, channel, clearance.purpose)
         )
-        return clearance
+
+    async def record_refusal(
+        self, principal: Principal, row: InteractionRow, channel: str, purpose: Purpose, refusal: Blocked
+    ) -> None:
+        opens_at = refusal.details.get("opens_at")
+        await self._note(
+            GateDecision(
+                False,
+                refusal.rule,
+                str(refusal),
+                row.id,
+                principal,
+                channel,
+                purpose,
+                opens_at=opens_at if isinstance(opens_at, datetime) else None,
+            )
+        )
 
     async def _decide(
         self,

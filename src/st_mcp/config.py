@@ -205,6 +205,15 @@ class IdentitySettings(BaseModel):
 TOOLSETS = ("agent", "conversation", "interactions", "admin")
 
 
+class RoleSettings(BaseModel):
+    """A role in ``[access.roles]`` written as a table: its permissions and whether it is an AI."""
+
+    model_config = {"extra": "forbid"}
+
+    permissions: list[str]
+    ai: bool = False
+
+
 class AccessSettings(BaseModel):
     """What this server exposes at all, and the role bundles it grants."""
 
@@ -212,7 +221,9 @@ class AccessSettings(BaseModel):
 
     read_only: bool = False  # drop every tool that writes
     toolsets: list[str] | None = None  # only these toolsets (None = all), to keep a client's tool list short
-    roles: dict[str, list[str]] = Field(default_factory=dict)  # role → permissions, over the defaults
+    # role → permissions (over the defaults), or a table: { permissions = [...], ai = true } for a role
+    # whose principals are AI agents (held to the agent's rules, stopped by a takeover).
+    roles: dict[str, list[str] | RoleSettings] = Field(default_factory=dict)
 
     @field_validator("toolsets", mode="before")
     @classmethod

@@ -21,7 +21,7 @@ from st_mcp.services.interactions.statuses import (
     group_of,
     statuses_in,
 )
-from st_mcp.services.optout import is_help, is_opt_in, is_opt_out
+from st_mcp.services.optout import OptOutDetector, is_help, is_opt_in, is_opt_out
 
 # DESIGN §5, copied word for word from ServiceTitan's Interactions page.
 SERVICETITAN_STATUSES = [
@@ -357,6 +357,23 @@ def test_custom_thresholds() -> None:
         "STOP STOP",
         "Unsubscribe now",
         "stop it!",
+        # Seen ignored in an attack on the first wave (issue 10), honoured now:
+        "ＳＴＯＰ",  # full-width
+        "S.T.O.P",
+        "st0p",
+        "I want to opt out",
+        "Please remove my number",
+        "I don't want these texts",
+        "wrong number, stop",
+        # More of the same kinds:
+        "s t o p",
+        "$TOP!!",
+        "Ｕｎｓｕｂｓｃｒｉｂｅ",
+        "QU1T",
+        "opt me out",
+        "I don’t want these messages",
+        "Wrong number",
+        "how do I unsubscribe?",
     ],
 )
 def test_opt_out(text: str) -> None:
@@ -377,15 +394,27 @@ def test_opt_out(text: str) -> None:
         "please stop by",
         "stop it from leaking",
         "Cancel please",  # ambiguous (an appointment?): only the bare carrier keyword counts
+        "cancel 2",  # a digit that stands for no letter keeps the word what it is
         "yes",
         "",
+        "I need 1 tech at 5pm",
+        "don't stop now, the basement is flooding",
+        "the number on the truck is 3035550142",
     ],
 )
 def test_not_opt_out(text: str) -> None:
     assert not is_opt_out(text)
 
 
-@pytest.mark.parametrize("text", ["START", "start", " Start. ", "UNSTOP", "unstop"])
+def test_an_operator_extends_the_lists() -> None:
+    detector = OptOutDetector(keywords=["BASTA"], phrases=["no more robots", "Quit bugging me"])
+    assert detector.is_opt_out("basta!") and detector.is_opt_out("B.A.S.T.A")
+    assert detector.is_opt_out("ok, no more robots please") and detector.is_opt_out("QUIT BUGGING ME")
+    assert detector.is_opt_out("STOP")  # the built-in words stay
+    assert not detector.is_opt_out("basta pasta") and not is_opt_out("basta")
+
+
+@pytest.mark.parametrize("text", ["START", "start", " Start. ", "UNSTOP", "unstop", "ＳＴＡＲＴ"])
 def test_opt_in(text: str) -> None:
     assert is_opt_in(text)
     assert not is_opt_out(text)

@@ -4,17 +4,23 @@ person continues. The two-process version is ``test_takeover_two_processes.py``.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 from mcp import Client
 
+from st_mcp.config import RoleSettings, load_settings
+from st_mcp.policy.permissions import ai_roles
+from st_mcp.server import create_server
 from tests.server.conftest import (
     JORDAN,
     JORDAN_LOCATION,
     JORDAN_OPEN_LEAD,
     PRIYA,
     PRIYA_LOCATION,
+    TEST_AGENT_PERMISSIONS,
     booking_args,
     slots_for,
 )
@@ -201,3 +207,32 @@ async def test_the_lock_reaches_a_booking_by_customer_id_alone(
     assert CSR_NAME in text and key in text
     detail = await ok(csr, "get_interaction", {"interaction_id": key})
     assert detail["status"] == "Takeover" and detail["links"]["job_id"] is None
+
+
+async def test_an_operators_own_ai_role_is_stopped_by_a_takeover_too(
+    harness: Harness, agent: Client, csr: Client, tmp_path: Path
+) -> None:
+    """``ai = true`` on a role an operator defines makes its principals the AI: the takeover lock holds
+    for them as for the built-in virtual_agent (a role without the flag is a person's)."""
+    key = await taken_over(agent, csr)
+    config = tmp_path / "bot.toml"
+    config.write_text(
+        f"[access.roles.sms_bot]\npermissions = {json.dumps(TEST_AGENT_PERMISSIONS)}\nai = true\n",
+        encoding="utf-8",
+    )
+    environ = {
+        "ST_MCP_DATABASE_URL": str(harness.settings.database_url),
+        "ST_MCP_ROLE": "sms_bot",
+        "ST_MCP_PRINCIPAL": "Acme SMS bot",
+    }
+    settings = load_settings(config, environ=environ)
+    async with Client(create_server(settings, upstream=harness.upstream)) as bot:
+        text = await refused_unwritten(harness, bot, "send_message", {"interaction_id": key, "text": "Hi?"})
+        assert LOCKED in text and "may not send messages" in text
+        slot = (await slots_for(bot, zip="80210"))[0]
+        booking = booking_args(JORDAN, JORDAN_LOCATION, slot["slot_id"], interaction_id=key)
+        text = await refused_unwritten(harness, bot, "book_job", booking)
+        assert LOCKED in text and "may not book jobs" in text
+    roles = settings.access.roles
+    assert ai_roles(roles) == {"virtual_agent", "sms_bot"}
+    assert ai_roles({"virtual_agent": RoleSettings(permissions=[], ai=False)}) == set()

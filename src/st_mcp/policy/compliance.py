@@ -29,6 +29,10 @@ class ComplianceSettings(BaseModel):
 
     quiet_hours: QuietHoursSettings = Field(default_factory=QuietHoursSettings)
     touch_cap: TouchCapSettings = Field(default_factory=TouchCapSettings)
+    # Words an operator adds to the opt-out detector (services/optout.py; the built-in lists are in the
+    # README): keywords count as the whole message, phrases anywhere in it.
+    opt_out_keywords: list[str] = Field(default_factory=list, max_length=100)
+    opt_out_phrases: list[str] = Field(default_factory=list, max_length=100)
     # The one confirmation after an opt-out must go within 5 minutes (FCC 24-24); 0 sends none.
     opt_out_confirmation_minutes: int = Field(default=5, ge=0, le=5)
     # The HELP reply; {company} and {support_phone} are filled in (see help_reply).

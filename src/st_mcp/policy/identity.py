@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# Roles whose principal is an AI agent, never a person.
+# Roles whose principal is an AI agent by default; an operator marks more with ``ai = true`` in
+# ``[access.roles]`` (the policy then says so through ``Principal.ai``).
 AI_ROLES = frozenset({"virtual_agent"})
 KNOWN_ROLES = ("virtual_agent", "csr", "dispatcher", "manager", "auditor")
 # The server itself: webhooks, the leads poller, the automatic HELP and opt-out replies. It holds no
@@ -21,10 +22,11 @@ SYSTEM_ROLE = "system"
 class Principal:
     name: str
     role: str
+    ai: bool | None = None  # set by the policy from the role's ``ai`` flag; None: the built-in default
 
     @property
     def is_ai(self) -> bool:
-        return self.role in AI_ROLES
+        return self.ai if self.ai is not None else self.role in AI_ROLES
 
     @property
     def sender_kind(self) -> str:

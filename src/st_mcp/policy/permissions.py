@@ -7,10 +7,12 @@ Message (chats.send), Listen to Call Recording (recordings.listen), Edit Voice A
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
-from st_mcp.policy.identity import SYSTEM_ROLE
+from st_mcp.policy.identity import AI_ROLES, SYSTEM_ROLE, Principal
 
 PERMISSIONS: dict[str, str] = {
     "customers.read": "Look up customers",
@@ -51,13 +53,40 @@ DEFAULT_ROLES: dict[str, frozenset[str]] = {
 }
 
 
-def build_roles(overrides: Mapping[str, Iterable[str]]) -> dict[str, frozenset[str]]:
+class RoleSpec(Protocol):
+    """A role written as a table in config: its permissions, and whether its principals are AI agents."""
+
+    permissions: list[str]
+    ai: bool
+
+
+RoleOverride = Iterable[str] | RoleSpec
+
+
+def _permissions(spec: RoleOverride) -> Iterable[str]:
+    return spec.permissions if hasattr(spec, "permissions") else spec  # type: ignore[return-value]
+
+
+def ai_roles(overrides: Mapping[str, RoleOverride]) -> frozenset[str]:
+    """The roles whose principals are AI: ``virtual_agent`` unless an operator says otherwise, and every
+    role an operator marks ``ai = true`` (their own bots)."""
+    roles = set(AI_ROLES)
+    for role, spec in overrides.items():
+        marked = getattr(spec, "ai", None)
+        if marked is True:
+            roles.add(role)
+        elif marked is False:
+            roles.discard(role)
+    return frozenset(roles)
+
+
+def build_roles(overrides: Mapping[str, RoleOverride]) -> dict[str, frozenset[str]]:
     """The default roles with the operator's roles laid over them (a role named again is replaced)."""
     roles = dict(DEFAULT_ROLES)
-    for role, permissions in overrides.items():
+    for role, spec in overrides.items():
         if role == SYSTEM_ROLE:
             raise ValueError(f"the role name '{SYSTEM_ROLE}' is reserved for the server itself")
-        granted = frozenset(permissions)
+        granted = frozenset(_permissions(spec))
         unknown = sorted(granted - set(PERMISSIONS))
         if unknown:
             raise ValueError(f"role '{role}' names unknown permissions: {', '.join(unknown)}")
@@ -72,8 +101,13 @@ class Decision:
 
 
 class Policy:
-    def __init__(self, roles: Mapping[str, frozenset[str]]) -> None:
+    def __init__(self, roles: Mapping[str, frozenset[str]], ai: Iterable[str] = AI_ROLES) -> None:
         self._roles = dict(roles)
+        self._ai = frozenset(ai)
+
+    def identify(self, principal: Principal) -> Principal:
+        """The principal with the one fact its role decides beyond permissions: is it an AI agent."""
+        return dataclasses.replace(principal, ai=principal.role in self._ai)
 
     def permissions_of(self, role: str) -> frozenset[str]:
         return self._roles.get(role, frozenset())

@@ -16,7 +16,7 @@ from st_mcp.messaging.settings import build_gateway
 from st_mcp.policy.compliance import help_reply
 from st_mcp.policy.identity import Principal
 from st_mcp.policy.lead_locale import load_tables
-from st_mcp.policy.permissions import Policy, build_roles
+from st_mcp.policy.permissions import Policy, ai_roles, build_roles
 from st_mcp.sandbox import SandboxClock
 from st_mcp.server.auth import request_principal
 from st_mcp.services.audit import AuditTrail
@@ -26,6 +26,7 @@ from st_mcp.services.catalog import Catalog
 from st_mcp.services.customers import Customers
 from st_mcp.services.escalation import Escalations
 from st_mcp.services.interactions.service import Interactions
+from st_mcp.services.optout import OptOutDetector
 from st_mcp.services.outreach.gate import ComplianceGate, audited
 from st_mcp.services.outreach.poller import LeadPoller
 from st_mcp.services.outreach.queue import LeadQueueService
@@ -80,8 +81,9 @@ class AppContext:
 
     @property
     def principal(self) -> Principal:
-        """Who is calling: the bearer token's principal on HTTP/SSE, else the process principal."""
-        return request_principal() or self.process_principal
+        """Who is calling: the bearer token's principal on HTTP/SSE, else the process principal — with
+        whether its role is an AI (``ai = true`` roles are held to the agent's rules, takeover included)."""
+        return self.policy.identify(request_principal() or self.process_principal)
 
     @property
     def may_hear_calls(self) -> bool:
@@ -159,6 +161,7 @@ async def open_app_context(
             help_text=help_reply(
                 settings.compliance, company=persona.company_name, support_phone=persona.support_phone
             ),
+            opt_out=OptOutDetector(settings.compliance.opt_out_keywords, settings.compliance.opt_out_phrases),
         )
         gateway = gateway or build_gateway(settings.messaging, clock=clock)
         outreach = Outreach(
@@ -213,7 +216,7 @@ async def open_app_context(
             ),
             clock=clock,
             process_principal=principal_from(settings),
-            policy=Policy(build_roles(settings.access.roles)),
+            policy=Policy(build_roles(settings.access.roles), ai_roles(settings.access.roles)),
             audit=audit,
         )
     finally:

@@ -13,10 +13,13 @@ which creates only the tables that are missing (``versions/0001_baseline.py``).
 
 from __future__ import annotations
 
+import functools
 import logging
+import threading
 from dataclasses import dataclass
 from importlib.resources import files
 
+import anyio
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -41,6 +44,9 @@ class UpgradeResult:
         return self.before != self.after
 
 
+_IN_PROCESS = threading.Lock()
+
+
 def _config(connection: Connection | None = None) -> Config:
     config = Config()
     config.set_main_option("script_location", str(files("st_mcp.store") / "migrations"))
@@ -49,6 +55,7 @@ def _config(connection: Connection | None = None) -> Config:
     return config
 
 
+@functools.cache
 def head_revision() -> str:
     head = ScriptDirectory.from_config(_config()).get_current_head()
     assert head is not None, "the migrations folder has no revisions"
@@ -61,11 +68,24 @@ async def current_revision(engine: AsyncEngine) -> str | None:
 
 
 async def upgrade(engine: AsyncEngine) -> UpgradeResult:
-    """Bring the store to the newest revision, serialized with every other process doing the same."""
-    async with engine.connect() as conn:
-        await _lock(conn)
-        result = await conn.run_sync(_upgrade)
-        await conn.commit()
+    """Bring the store to the newest revision, serialized with every other process doing the same.
+
+    A store already at head (every start but the first after a release) costs one read. Alembic runs its
+    environment through module-level state, so two upgrades in one process (several servers in one
+    event loop or thread each) also queue on a process-wide lock, taken without blocking the event loop.
+    """
+    head = head_revision()
+    current = await current_revision(engine)
+    if current == head:
+        return UpgradeResult(current, head)
+    await anyio.to_thread.run_sync(_IN_PROCESS.acquire)
+    try:
+        async with engine.connect() as conn:
+            await _lock(conn)
+            result = await conn.run_sync(_upgrade)
+            await conn.commit()
+    finally:
+        _IN_PROCESS.release()
     return result
 
 

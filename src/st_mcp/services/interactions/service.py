@@ -43,7 +43,8 @@ from st_mcp.services.interactions.models import (
 from st_mcp.services.interactions.stats import compute
 from st_mcp.services.interactions.summary import generated_summary
 from st_mcp.services.interactions.takeover import ensure_agent_may_act
-from st_mcp.services.optout import is_help, is_opt_in, is_opt_out
+from st_mcp.services.optout import DEFAULT as DEFAULT_OPT_OUT
+from st_mcp.services.optout import OptOutDetector, is_help, is_opt_in
 from st_mcp.services.outreach.gate import Clearance, ComplianceGate, Purpose
 from st_mcp.services.phones import mask_phone, normalize_phone
 from st_mcp.services.reference import ReferenceData
@@ -94,8 +95,10 @@ class Interactions:
         gate: ComplianceGate,
         suppressions: SuppressionList,
         help_text: str,
+        opt_out: OptOutDetector = DEFAULT_OPT_OUT,
     ) -> None:
         self._records = records
+        self._opt_out = opt_out
         self._gate = gate
         self._suppressions = suppressions
         self._help_text = help_text
@@ -361,7 +364,7 @@ class Interactions:
     ) -> OptChange | None:
         if row.phone is None:
             return None
-        if is_opt_out(body):
+        if self._opt_out.is_opt_out(body):
             return OptChange("out", row.phone, now, row.id, channel, f"lead said '{body[:80]}'")
         if is_opt_in(body) and await self._suppressions.active(row.phone) is not None:
             return OptChange("in", row.phone, now, row.id, channel, "lead opted back in")
@@ -410,7 +413,7 @@ class Interactions:
     ) -> CallResult:
         values: dict[str, object] = {"last_activity_at": now}
         change = None
-        opted_out = any(is_opt_out(line) for line in body.splitlines() if line.strip())
+        opted_out = any(self._opt_out.is_opt_out(line) for line in body.splitlines() if line.strip())
         opt = (
             OptChange("out", row.phone, now, row.id, "voice", "asked not to be contacted on a call")
             if opted_out and row.phone
@@ -515,7 +518,7 @@ class Interactions:
     def _inbound_change(
         self, row: InteractionRow, text: str, principal: Principal, now: datetime, recent: int
     ) -> StatusChange | None:
-        if is_opt_out(text) and s.OPT_OUT in s.TRANSITIONS[s.group_of(row.status)]:
+        if self._opt_out.is_opt_out(text) and s.OPT_OUT in s.TRANSITIONS[s.group_of(row.status)]:
             return StatusChange(s.OPT_OUT, f"lead replied '{text[:40]}'", principal.name)
         if row.status == s.OPT_OUT:
             if is_opt_in(text):

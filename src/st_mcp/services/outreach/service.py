@@ -1,10 +1,13 @@
 """Sending and receiving texts through the configured gateway, always behind the compliance gate.
 
-``send_message``: reserve (the gate decides and the text is committed as pending, in the lead's serialized
-section) → gateway → settle, in that order, so a refused text never leaves, two sends for one lead are
-decided one after the other, and a text that left is always in the thread. ``receive``: a lead's text
-from a gateway (the sandbox's simulated lead, Twilio's webhook) goes through the same opt-out/HELP
-detection as ``log_message``, and the server itself sends what carriers require in answer — the single opt-out confirmation and the HELP text.
+``send_message``: reserve (the gate decides and the text is committed as pending, in the lead's
+serialized section) → gateway → settle, in that order, so a refused text never leaves, two sends for one
+lead are decided one after the other, and a text that left is always in the thread.
+
+``receive``: a lead's text from a gateway (the sandbox's simulated lead, Twilio's webhook) goes through
+the same opt-out/HELP detection as ``log_message``, and the server itself sends what carriers require in
+answer — the single opt-out confirmation and the HELP text.
+
 ``delivery_status``: a provider's later report (Twilio's status callback) moves the text's delivery
 status forward, and an unsubscribe it reports suppresses the number like one reported on send.
 """

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -16,44 +15,17 @@ import httpx
 import pytest
 import respx
 from mcp import Client
-from pydantic import SecretStr
 
-from st_mcp.config import Settings
-from st_mcp.messaging.settings import MessagingSettings
 from st_mcp.messaging.signatures import sign_lead_webhook, twilio_signature
-from st_mcp.server import create_server
 from st_mcp.store.schema import audit_events, deliveries, interactions, messages, suppressions
 from tests.interactions.conftest import Harness, ok, refused
 from tests.server.conftest import new_interaction
 
+from .conftest import SECRET, TWILIO_TOKEN
+
 pytestmark = pytest.mark.anyio
 
-SECRET = "whsec-test-0123456789abcdef"
-TWILIO_TOKEN = "twilio-token-0123456789abcdef"
 LEAD = {"name": "Ana Ruiz", "phone": "(303) 555-0177", "zip": "80210", "source": "Angi", "summary": "No heat"}
-
-
-def twilio_settings(harness: Harness) -> Settings:
-    """The harness's settings (same store, same sandbox tenant) with the Twilio gateway."""
-    messaging = MessagingSettings(
-        gateway="twilio",
-        twilio_account_sid="AC0123456789abcdef0123456789abcdef",
-        twilio_auth_token=SecretStr(TWILIO_TOKEN),
-        twilio_from_number="+13035550100",
-        public_base_url="https://agent.example.com",
-        lead_webhook_secret=SecretStr(SECRET),
-    )
-    return harness.settings.model_copy(update={"messaging": messaging})
-
-
-@pytest.fixture
-async def web(harness: Harness) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_server(twilio_settings(harness), upstream=harness.upstream).streamable_http_app(
-        host="127.0.0.1"
-    )
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
-        yield client
 
 
 def signed(body: bytes, *, at: int | None = None, secret: str = SECRET) -> dict[str, str]:
@@ -166,13 +138,6 @@ async def test_an_unsigned_twilio_request_is_refused(
 SENT_SID = "SM" + "3" * 32
 STATUS_URL = "https://agent.example.com/webhooks/sms/twilio/status"
 MESSAGES_PATH = r"/2010-04-01/Accounts/.+/Messages\.json"
-
-
-@pytest.fixture
-async def texter(harness: Harness) -> AsyncIterator[Client]:
-    """The agent on a server that texts through Twilio (the store is the one ``web`` writes to)."""
-    async with Client(create_server(twilio_settings(harness), upstream=harness.upstream)) as connected:
-        yield connected
 
 
 async def texted_lead(texter: Client) -> str:

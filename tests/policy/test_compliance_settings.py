@@ -66,6 +66,8 @@ def test_the_defaults_follow_the_design() -> None:
             },
         },
         "touch_cap": {"states": {"FL": 3, "OK": 3, "MD": 3}, "everywhere": None},
+        "opt_out_keywords": [],
+        "opt_out_phrases": [],
         "opt_out_confirmation_minutes": 5,
         "help_text": (
             "{company}: reply STOP to opt out. Msg&data rates may apply. Call {support_phone} for help."

@@ -187,6 +187,17 @@ def test_a_phone_from_another_state_adds_that_state_after_the_address() -> None:
     ]
 
 
+def test_a_state_typed_next_to_a_zip_of_another_state_binds_too() -> None:
+    """ZIP, state and area code disagreeing: every place they name holds (the strictest rule wins) — a
+    Denver ZIP with "HI" typed and a Tampa phone answers to Colorado, Hawaii and Florida at once."""
+    assert places(zip="80202", state="HI", phone="8135550142") == [
+        ("CO", "America/Denver", "zip"),
+        ("HI", "Pacific/Honolulu", "state"),
+        ("FL", "America/New_York", "area_code"),
+    ]
+    assert places(zip="80202", state="Colorado", phone="3035550142") == [("CO", "America/Denver", "zip")]
+
+
 @pytest.mark.parametrize(
     ("zip_code", "state", "phone"),
     [

@@ -113,17 +113,26 @@ def locale_for(
 def locales_for(
     *, zip: str | None, state: str | None, phone: str | None, business_timezone: str
 ) -> tuple[LeadLocale, ...]:
-    """Every place whose rules bind a text to this lead: the lead's own locale first (``locale_for``),
-    then the phone's area-code locale when it names another state or zone. Florida and Oklahoma presume
-    the holder of one of their area codes lives there, and when the address and the phone disagree the
-    safe reading is both at once — a Denver ZIP on a Tampa number gets Colorado's *and* Florida's rules."""
+    """Every place whose rules bind a text to this lead: the lead's own locale first (``locale_for``: the
+    ZIP, else the state), then each other place the facts name — a state typed next to a ZIP of another
+    state, the phone's area code when it names another state or zone. Florida and Oklahoma presume the
+    holder of one of their area codes lives there, and when the facts disagree the safe reading is all of
+    them at once (the strictest rule wins): a Denver ZIP on a Tampa number gets Colorado's *and*
+    Florida's rules; a Denver ZIP with "HI" typed as the state gets Hawaii's too."""
     primary = locale_for(zip=zip, state=state, phone=phone, business_timezone=business_timezone)
     if primary.source not in ("zip", "state"):
         return (primary,)  # the area code already decided, or told us nothing
+    places = [primary]
+    typed = state_code(state)
+    if primary.source == "zip" and typed is not None and typed != primary.state:
+        places.append(LeadLocale(typed, ZoneInfo(STATE_ZONES[typed]), "state"))
     by_phone = _from_phone(phone)
-    if by_phone is None or (by_phone.state, by_phone.timezone) == (primary.state, primary.timezone):
-        return (primary,)
-    return (primary, by_phone)
+    if by_phone is not None:
+        places.append(by_phone)
+    unique: dict[tuple[str | None, str], LeadLocale] = {}
+    for place in places:
+        unique.setdefault((place.state, str(place.timezone)), place)
+    return tuple(unique.values())
 
 
 def load_tables() -> None:

@@ -40,6 +40,7 @@ ENV_VARS: dict[str, tuple[str, ...]] = {
     "ST_AUTH_URL": ("servicetitan", "auth_url"),
     "ST_REQUESTS_PER_SECOND": ("servicetitan", "requests_per_second"),
     "ST_MCP_CLOCK": ("servicetitan", "sandbox_clock"),
+    "ST_MCP_CLOCK_RATE": ("servicetitan", "sandbox_clock_rate"),
     "ST_MCP_DATABASE_URL": ("database_url",),
     "ST_MCP_ROLE": ("identity", "role"),
     "ST_MCP_READ_ONLY": ("access", "read_only"),
@@ -51,6 +52,8 @@ ENV_VARS: dict[str, tuple[str, ...]] = {
     "TWILIO_AUTH_TOKEN": ("messaging", "twilio_auth_token"),
     "TWILIO_FROM_NUMBER": ("messaging", "twilio_from_number"),
     "TWILIO_MESSAGING_SERVICE_SID": ("messaging", "twilio_messaging_service_sid"),
+    "TWILIO_BASE_URL": ("messaging", "twilio_base_url"),
+    "TWILIO_TIMEOUT_SECONDS": ("messaging", "twilio_timeout_seconds"),
     "ST_MCP_WEBHOOK_BASE_URL": ("messaging", "public_base_url"),
     "ST_MCP_LEAD_WEBHOOK_SECRET": ("messaging", "lead_webhook_secret"),
     "ST_MCP_POLL_LEADS_SECONDS": ("leads", "poll_interval_seconds"),
@@ -86,6 +89,9 @@ class ServiceTitanSettings(BaseModel):
     timeout_seconds: float = Field(default=30.0, gt=0)
     # "Now" for demos and tests (ST_MCP_CLOCK), running on from there; never on a real tenant.
     sandbox_clock: datetime | None = None
+    # How fast that clock runs (ST_MCP_CLOCK_RATE): 60 = a minute per second, to cross quiet-hour edges
+    # in a test or a demo. Every process on one store runs it from the same real moment.
+    sandbox_clock_rate: float = Field(default=1.0, gt=0, le=100_000)
 
     @field_validator("sandbox_clock")
     @classmethod
@@ -115,6 +121,8 @@ class ServiceTitanSettings(BaseModel):
                 self.environment = "production"
         elif self.environment != "sandbox" and missing:
             raise ValueError(f"{missing[0]} is required when ST_ENVIRONMENT={self.environment}")
+        if self.sandbox_clock_rate != 1.0 and self.sandbox_clock is None:
+            raise ValueError("ST_MCP_CLOCK_RATE needs ST_MCP_CLOCK (the instant the clock starts at)")
         if self.sandbox_clock is not None and self.environment != "sandbox":
             raise ValueError(
                 "ST_MCP_CLOCK is honoured only on the sandbox tenant; unset it to use a real tenant"

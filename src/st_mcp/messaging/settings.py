@@ -17,7 +17,12 @@ from pydantic import BaseModel, Field, SecretStr, model_validator
 from st_mcp.messaging.gateway import Gateway
 from st_mcp.messaging.none import NoneGateway
 from st_mcp.messaging.sandbox import SandboxGateway
-from st_mcp.messaging.twilio import STATUS_CALLBACK_PATH, TWILIO_API_BASE_URL, TwilioGateway
+from st_mcp.messaging.twilio import (
+    DEFAULT_TIMEOUT_SECONDS,
+    STATUS_CALLBACK_PATH,
+    TWILIO_API_BASE_URL,
+    TwilioGateway,
+)
 
 GatewayName = Literal["sandbox", "twilio", "none"]
 
@@ -33,6 +38,9 @@ class MessagingSettings(BaseModel):
     twilio_from_number: str | None = Field(default=None, pattern=r"^\+[1-9]\d{7,14}$")  # E.164
     twilio_messaging_service_sid: str | None = None
     twilio_base_url: str = Field(default=TWILIO_API_BASE_URL, pattern=r"^https?://")
+    # How long a send waits for Twilio's answer; past it the text's fate is unknown (it counts as a touch
+    # until a status callback settles it).
+    twilio_timeout_seconds: float = Field(default=DEFAULT_TIMEOUT_SECONDS, gt=0, le=120)
     # The public base URL Twilio calls (e.g. https://agent.example.com): signatures are computed over
     # the URL Twilio used, which behind a proxy is not the one the app sees.
     public_base_url: str | None = Field(default=None, pattern=r"^https?://")
@@ -72,6 +80,7 @@ def build_gateway(
             status_callback_url=_status_callback_url(settings.public_base_url),
             http=http,
             base_url=settings.twilio_base_url,
+            timeout_seconds=settings.twilio_timeout_seconds,
         )
     if settings.gateway == "none":
         return NoneGateway()

@@ -54,6 +54,7 @@ class TwilioGateway:
         status_callback_url: str | None = None,
         http: httpx.AsyncClient | None = None,
         base_url: str = TWILIO_API_BASE_URL,
+        timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
     ) -> None:
         if not account_sid:
             raise ValueError("TwilioGateway needs an account SID")
@@ -69,7 +70,7 @@ class TwilioGateway:
         self.status_callback_url = status_callback_url
         self.messages_url = f"{base_url.rstrip('/')}/2010-04-01/Accounts/{account_sid}/Messages.json"
         self._owns_http = http is None
-        self._http = http if http is not None else httpx.AsyncClient(timeout=DEFAULT_TIMEOUT_SECONDS)
+        self._http = http if http is not None else httpx.AsyncClient(timeout=timeout_seconds)
 
     def _form(self, message: OutboundSms) -> dict[str, str]:
         form = {"To": message.to, "Body": message.body}

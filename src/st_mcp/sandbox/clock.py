@@ -22,23 +22,32 @@ class SandboxClock:
     def __init__(self, fixed: datetime | None = None) -> None:
         self._fixed: datetime | None = as_utc(fixed) if fixed is not None else None
         self._offset = timedelta(0)
+        self._since: datetime | None = None  # with a rate: the real moment the clock read its start
+        self._rate = 1.0
 
     @classmethod
-    def starting_at(cls, start: datetime, *, since: datetime | None = None) -> SandboxClock:
-        """A clock that read ``start`` at the real moment ``since`` (default: now) and runs on in real
-        time from there (ST_MCP_CLOCK for demos)."""
+    def starting_at(
+        cls, start: datetime, *, since: datetime | None = None, rate: float = 1.0
+    ) -> SandboxClock:
+        """A clock that read ``start`` at the real moment ``since`` (default: now) and runs on from there,
+        ``rate`` times as fast as real time (ST_MCP_CLOCK and ST_MCP_CLOCK_RATE for demos and tests)."""
         clock = cls()
-        clock.run_from(start, since=since)
+        clock.run_from(start, since=since, rate=rate)
         return clock
 
-    def run_from(self, start: datetime, *, since: datetime | None = None) -> None:
+    def run_from(self, start: datetime, *, since: datetime | None = None, rate: float = 1.0) -> None:
         self._fixed = None
-        self._offset = as_utc(start) - (as_utc(since) if since is not None else datetime.now(UTC))
+        self._since = as_utc(since) if since is not None else datetime.now(UTC)
+        self._rate = rate
+        self._offset = as_utc(start) - self._since
 
     def now(self) -> datetime:
         if self._fixed is not None:
             return self._fixed
-        return datetime.now(UTC) + self._offset
+        real = datetime.now(UTC)
+        if self._rate == 1.0 or self._since is None:
+            return real + self._offset
+        return self._since + self._offset + (real - self._since) * self._rate
 
     def set(self, dt: datetime) -> None:
         self._fixed = as_utc(dt)

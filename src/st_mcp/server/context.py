@@ -108,11 +108,12 @@ async def _clock(
     database starts it from the same real moment, so their times agree. On the embedded sandbox the
     server and the tenant share one clock, so "now" agrees with capacity."""
     start = settings.servicetitan.sandbox_clock
+    rate = settings.servicetitan.sandbox_clock_rate
     if start is not None:
         since = await Watermarks(store.engine).first(f"clock:{start.isoformat()}", utc_now())
         if sandbox_clock is None:
-            return SandboxClock.starting_at(start, since=since).now
-        sandbox_clock.run_from(start, since=since)
+            return SandboxClock.starting_at(start, since=since, rate=rate).now
+        sandbox_clock.run_from(start, since=since, rate=rate)
     return sandbox_clock.now if sandbox_clock is not None else utc_now
 
 

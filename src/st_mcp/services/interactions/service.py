@@ -296,8 +296,14 @@ class Interactions:
         try:
             async with serialized(self._records.engine, _lead_key(row)):
                 fresh = await self.row(row.id)
+                now = self._now()  # one instant: what the gate decided at is what the touch says
                 clearance = await self._gate.decide(
-                    principal, fresh, linked=await self._linked(fresh), channel=channel, purpose=purpose
+                    principal,
+                    fresh,
+                    linked=await self._linked(fresh),
+                    channel=channel,
+                    purpose=purpose,
+                    now=now,
                 )
                 closed = s.group_of(fresh.status) not in s.AGENT_MAY_ACT_GROUPS
                 if principal.is_ai and clearance.purpose == "conversation" and closed:
@@ -305,7 +311,7 @@ class Interactions:
                         f"Interaction {fresh.id} is {fresh.status}; "
                         "the virtual agent does not message closed conversations."
                     )
-                written = await write(fresh, clearance, self._now())
+                written = await write(fresh, clearance, now)
         except Blocked as refusal:
             await self._gate.record_refusal(principal, row, channel, purpose, refusal)
             raise

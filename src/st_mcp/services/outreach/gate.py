@@ -113,10 +113,12 @@ class ComplianceGate:
         linked: Sequence[InteractionRow],
         channel: Literal["sms", "voice"] = "sms",
         purpose: Purpose = "conversation",
+        now: datetime | None = None,
     ) -> Clearance:
-        """Allow the send or raise ``Blocked``. Nothing is recorded here: the caller decides inside the
-        lead's serialized section (``Interactions``) and records the decision once it has committed."""
-        return await self._decide(principal, row, linked, channel, purpose)
+        """Allow the send at ``now`` (default: the clock) or raise ``Blocked``. Nothing is recorded here:
+        the caller decides inside the lead's serialized section (``Interactions``), stamps the touch with
+        the same ``now``, and records the decision once it has committed."""
+        return await self._decide(principal, row, linked, channel, purpose, now or self._now())
 
     async def record_allowed(
         self, principal: Principal, row: InteractionRow, channel: str, clearance: Clearance
@@ -149,6 +151,7 @@ class ComplianceGate:
         linked: Sequence[InteractionRow],
         channel: str,
         purpose: Purpose,
+        now: datetime,
     ) -> Clearance:
         who = row.name or row.phone or "this lead"
         if purpose == "help":
@@ -157,7 +160,7 @@ class ComplianceGate:
         if await self._opted_out(row):
             # Only a message sent *as* the confirmation may use the one the rules allow.
             confirming = purpose == "opt_out_confirmation" and channel == "sms"
-            if confirming and await self._confirmation_allowed(row):
+            if confirming and await self._confirmation_allowed(row, now):
                 return Clearance("opt_out_confirmation", "opt_out_confirmation")
             raise Blocked(
                 f"{who} opted out of messages and calls; nothing may be sent until they text START. "
@@ -166,8 +169,8 @@ class ComplianceGate:
                 interaction_id=row.id,
             )
         same_lead = [r.id for r in linked if r.phone == row.phone or r.id == row.id]
-        since = self._now() - timedelta(hours=24)
-        self._check_timing(row, self._locales(row), await self._records.outbound_times(same_lead, since))
+        touches = await self._records.outbound_times(same_lead, now - timedelta(hours=24))
+        self._check_timing(row, self._locales(row), touches, now)
         return Clearance(purpose)
 
     def preview(self, row: InteractionRow, touches: Sequence[datetime]) -> Preview:
@@ -176,7 +179,7 @@ class ComplianceGate:
         locales = self._locales(row)
         local_now = self._now().astimezone(locales[0].timezone)
         try:
-            self._check_timing(row, locales, touches)
+            self._check_timing(row, locales, touches, self._now())
         except Blocked as refusal:
             return Preview(False, refusal.details.get("opens_at"), str(refusal), local_now)  # type: ignore[arg-type]
         return Preview(True, None, None, local_now)
@@ -187,12 +190,11 @@ class ComplianceGate:
         )
 
     def _check_timing(
-        self, row: InteractionRow, locales: Sequence[LeadLocale], touches: Sequence[datetime]
+        self, row: InteractionRow, locales: Sequence[LeadLocale], touches: Sequence[datetime], now: datetime
     ) -> None:
         """Quiet hours in the lead's local time (and the phone's area code's, when it is elsewhere), then
         the touch cap over the last 24 hours. A refusal's ``opens_at`` is when both allow a touch again
         (the cap may end while the window is shut)."""
-        now = self._now()
         timing = check_timing(self._settings, locales, touches, now)
         if timing.allowed:
             return
@@ -219,11 +221,11 @@ class ComplianceGate:
         """The phone's suppression decides across conversations (a START anywhere lifts it)."""
         return row.status == s.OPT_OUT or await self._suppressions.active(row.phone) is not None
 
-    async def _confirmation_allowed(self, row: InteractionRow) -> bool:
+    async def _confirmation_allowed(self, row: InteractionRow, now: datetime) -> bool:
         if row.phone is None:
             return False
         within = timedelta(minutes=self._settings.opt_out_confirmation_minutes)
-        return await self._suppressions.claim_confirmation(row.phone, self._now(), within)
+        return await self._suppressions.claim_confirmation(row.phone, now, within)
 
     async def _note(self, decision: GateDecision) -> None:
         if self._record is not None:

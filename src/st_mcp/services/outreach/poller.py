@@ -90,7 +90,9 @@ class LeadPoller:
         if lead.customerId is not None and not phone:
             phones = await self._customers.phones_of(lead.customerId)
             phone = phones[0] if phones else None
-        if lead.locationId is not None and not zip_code:
+        if lead.locationId is not None:
+            # Facts first: the service location ServiceTitan holds is where the lead is, whatever was
+            # typed on the lead (quiet hours and caps follow it).
             address = (await self._customers.location(lead.locationId)).address
             street, city, state, zip_code = address.street, address.city, address.state, address.zip
         if not phone:

@@ -21,7 +21,7 @@ import inspect
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from typing import Any, ParamSpec, TypeVar
 
 import anyio
@@ -83,15 +83,14 @@ def guarded(fn: Callable[P, Awaitable[R]], needs_any_of: tuple[str, ...]) -> Cal
                 result = await fn(*args, **kwargs)
                 outcome, reason, interaction_id = "ok", None, _interaction_id(arguments, result)
                 return result
-            except Blocked as exc:
-                outcome, reason = "blocked", f"{exc.rule}: {exc}"
-                interaction_id = exc.interaction_id or _interaction_id(arguments, None)
-                raise ToolError(str(exc)) from None
-            except UserInputError as exc:
-                reason, interaction_id = str(exc), _interaction_id(arguments, None)
-                raise ToolError(reason) from None
-            except Exception as exc:
-                reason, interaction_id = _explain(name, exc), _interaction_id(arguments, None)
+            except Exception as raised:
+                exc = _leaf(raised)
+                interaction_id = _interaction_id(arguments, None)
+                if isinstance(exc, Blocked):
+                    outcome, reason = "blocked", f"{exc.rule}: {exc}"
+                    interaction_id = exc.interaction_id or interaction_id
+                    raise ToolError(str(exc)) from None
+                reason = str(exc) if isinstance(exc, UserInputError) else _explain(name, exc)
                 raise ToolError(reason) from None
             finally:
                 elapsed = (time.perf_counter() - started) * 1000
@@ -189,7 +188,29 @@ def _interaction_id(arguments: Mapping[str, Any], result: Any) -> str | None:
     return None
 
 
-def _explain(tool: str, exc: Exception) -> str:
+def _leaf(exc: BaseException) -> BaseException:
+    """Errors are classified once, here: an exception group from concurrent upstream calls is reported
+    as the one failure that explains it best — the caller's own mistake or a compliance refusal first,
+    then ServiceTitan's answer (retryable or not), then anything else."""
+    if not isinstance(exc, BaseExceptionGroup):
+        return exc
+    leaves = list(_leaves(exc))
+    for kinds in ((Blocked, UserInputError), (ApiError, UpstreamUnavailableError, LeaseTimeout)):
+        for leaf in leaves:
+            if isinstance(leaf, kinds):
+                return leaf
+    return leaves[0]
+
+
+def _leaves(group: BaseExceptionGroup[BaseException]) -> Iterator[BaseException]:
+    for inner in group.exceptions:
+        if isinstance(inner, BaseExceptionGroup):
+            yield from _leaves(inner)
+        else:
+            yield inner
+
+
+def _explain(tool: str, exc: BaseException) -> str:
     if isinstance(exc, RateLimitedError):
         wait = f" in {exc.retry_after:.0f} s" if exc.retry_after else " in a few seconds"
         return f"ServiceTitan is rate limiting right now; call {tool} again{wait}."

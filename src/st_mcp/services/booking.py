@@ -191,10 +191,18 @@ class Booking:
                         f"idempotency_key '{key}' belongs to a different booking that is not confirmed "
                         "yet. Use a new key for a new booking."
                     )
-                job = await self._find_created(key)  # a previous attempt may have reached ServiceTitan
-                if job is not None:
-                    return await self._finish(key, job, principal, replayed=True)
-                await self._store.bookings.abandon(key)
+            # Every create of this window whose outcome was in doubt (a 5xx, a timeout, a reset — this
+            # key's or another's) is settled before anything else may book it: found by its externalData
+            # key, it is completed (and if it is this customer's, it is the answer); not found, it is
+            # dropped. We hold the window's lease, so no create of it is in flight.
+            for doubtful in await self._store.bookings.pending_in_window(claim.business_unit_id, claim.start):
+                job = await self._find_created(doubtful.idempotency_key)
+                if job is None:
+                    await self._store.bookings.abandon(doubtful.idempotency_key)
+                    continue
+                settled = await self._finish(doubtful.idempotency_key, job, principal, replayed=True)
+                if doubtful.idempotency_key == key or _same_visit(doubtful, customer_id, location_id):
+                    return settled
             if not await self._availability.window_has_room(claim):
                 raise await self._window_taken(claim, location.address.zip, location_id)
             record = BookingRecord(
@@ -239,15 +247,15 @@ class Booking:
             )
             try:
                 job = await self._st.jpm.create_job(request)
+            except ApiError as exc:
+                if _proves_nothing_written(exc):
+                    await self._store.bookings.abandon(key)
+                    raise
+                self._availability.forget_capacity()  # the window may be taken now
+                raise _in_doubt(key) from None
             except UpstreamUnavailableError:
-                # The job may or may not exist; the pending record lets a retry reconcile.
-                raise UserInputError(
-                    "ServiceTitan did not confirm the booking in time. Call book_job again with the same "
-                    f"idempotency_key ({key}); it will not create a second job."
-                ) from None
-            except ApiError:
-                await self._store.bookings.abandon(key)
-                raise
+                self._availability.forget_capacity()
+                raise _in_doubt(key) from None
             self._availability.forget_capacity()
             return await self._finish(key, job, principal, replayed=False)
 
@@ -307,6 +315,7 @@ class Booking:
         )
 
     async def _find_created(self, key: str) -> Job | None:
+        """The job a create with this key made, if it reached ServiceTitan (reads retry on faults)."""
         found = await self._st.jpm.list_jobs(
             external_data_application_guid=self._settings.application_guid,
             external_data_key=EXTERNAL_KEY,
@@ -460,6 +469,24 @@ class Booking:
             raise NotFound(
                 f"No job with id {job_id}. Use get_job_status with the job number instead."
             ) from None
+
+
+def _proves_nothing_written(exc: ApiError) -> bool:
+    """Only a refusal of the request itself (400, 403, 404, 409, 422; a 429 was never processed) proves
+    ServiceTitan wrote nothing. A 5xx may come after the write — the job may exist."""
+    return exc.status < 500
+
+
+def _in_doubt(key: str) -> UserInputError:
+    return UserInputError(
+        "ServiceTitan did not confirm the booking (it may or may not have been made). Call book_job "
+        f"again with the same idempotency_key ({key}): it finds the job if it was made, and it will not "
+        "create a second job."
+    )
+
+
+def _same_visit(record: BookingRecord, customer_id: int, location_id: int) -> bool:
+    return record.customer_id == customer_id and record.location_id == location_id
 
 
 def _booking_key(

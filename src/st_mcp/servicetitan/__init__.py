@@ -13,6 +13,7 @@ from st_mcp.servicetitan.errors import (
     ServerError,
     ServiceTitanError,
     TokenError,
+    TokenUnavailableError,
     UnprocessableError,
     UpstreamUnavailableError,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "ServiceTitanClient",
     "ServiceTitanError",
     "TokenError",
+    "TokenUnavailableError",
     "UnprocessableError",
     "UpstreamCall",
     "UpstreamMeter",

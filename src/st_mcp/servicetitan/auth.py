@@ -16,8 +16,9 @@ import httpx
 from authlib.oauth2.auth import ClientAuth, OAuth2Token
 from authlib.oauth2.rfc6749.parameters import prepare_token_request
 
-from st_mcp.servicetitan.errors import TokenError, UpstreamUnavailableError
+from st_mcp.servicetitan.errors import TokenError, TokenUnavailableError
 
+TOKEN_OPERATION = "POST /connect/token"
 # ServiceTitan tokens live 900 s; refresh a minute early so no request carries a token about to die.
 REFRESH_LEEWAY_SECONDS = 60
 
@@ -69,9 +70,12 @@ class TokenSource:
         try:
             response = await self._http.post(self._token_url, content=body, headers=headers)
         except httpx.TimeoutException:
-            raise UpstreamUnavailableError("POST /connect/token", "timed out") from None
+            raise TokenUnavailableError(TOKEN_OPERATION, "timed out") from None
         except httpx.TransportError as exc:
-            raise UpstreamUnavailableError("POST /connect/token", type(exc).__name__) from None
+            raise TokenUnavailableError(TOKEN_OPERATION, type(exc).__name__) from None
+        if response.status_code == 429 or response.status_code >= 500:
+            # Busy or failing, not a refusal of our credentials: worth another try.
+            raise TokenUnavailableError(TOKEN_OPERATION, f"HTTP {response.status_code}")
         self._token = _parse(response)
         return str(self._token["access_token"])
 

@@ -31,6 +31,11 @@ class UpstreamUnavailableError(ServiceTitanError):
         self.reason = reason
 
 
+class TokenUnavailableError(UpstreamUnavailableError):
+    """The token endpoint did not answer, or answered 429/5xx: nothing that needs the token was sent, so
+    the request that wanted it may be retried whatever it is (even a create)."""
+
+
 class ApiError(ServiceTitanError):
     """An HTTP error answer from the ServiceTitan API, carrying its ProblemDetails."""
 

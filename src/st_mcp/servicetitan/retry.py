@@ -1,5 +1,6 @@
 """When a failed ServiceTitan request may be sent again, and how long to wait first.
 
+- A token that could not be had: the request was never sent, so it may be sent again, whatever it is.
 - 429: the request was refused before it was processed, so any method may be retried, after the
   server's ``Retry-After`` (capped, so a tool call never hangs on a huge value).
 - 5xx and timeouts: only for requests marked safe to repeat (reads, and POSTs that only read, such
@@ -16,7 +17,12 @@ import anyio
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 from tenacity.wait import wait_exponential_jitter
 
-from st_mcp.servicetitan.errors import RateLimitedError, ServerError, UpstreamUnavailableError
+from st_mcp.servicetitan.errors import (
+    RateLimitedError,
+    ServerError,
+    TokenUnavailableError,
+    UpstreamUnavailableError,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,8 +35,8 @@ class RetryPolicy:
 
 
 def _is_retryable(exc: BaseException, repeatable: bool) -> bool:
-    if isinstance(exc, RateLimitedError):
-        return True
+    if isinstance(exc, RateLimitedError | TokenUnavailableError):
+        return True  # the request itself was never processed (or never sent)
     return repeatable and isinstance(exc, ServerError | UpstreamUnavailableError)
 
 

@@ -72,6 +72,19 @@ class BookingRecords:
                 )
             )
 
+    async def pending_in_window(self, business_unit_id: int, window_start: datetime) -> list[BookingRecord]:
+        """Bookings of this window whose create may have reached ServiceTitan (any key): what must be
+        settled before anything else books the window."""
+        query = select(bookings).where(
+            bookings.c.status == "pending",
+            bookings.c.business_unit_id == business_unit_id,
+            bookings.c.window_start == window_start,
+        )
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(query)).mappings().all()
+        fields = BookingRecord.__dataclass_fields__
+        return [BookingRecord(**{name: _aware(row[name]) for name in fields}) for row in rows]
+
     async def abandon(self, key: str) -> None:
         """Remove a pending record whose ServiceTitan call certainly did not create a job."""
         async with self._engine.begin() as conn:

@@ -1,22 +1,27 @@
 """Named leases in the database: a mutex that works across processes and replicas.
 
-``async with lease(engine, "slot:…"):`` waits until it holds the name. A lease expires after
-``ttl`` seconds so a crashed holder cannot block a window forever; holders finish well within it.
+``async with lease(engine, "slot:…"):`` waits until it holds the name. A lease expires ``ttl`` seconds
+after it was last renewed, so a crashed holder cannot block a window forever — and a live holder renews
+it every ``ttl / 3`` seconds for as long as it holds it, so a slow upstream call (a create retried after
+a 429 with a long Retry-After) can never outlast it and let another process in.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import anyio
-from sqlalchemy import delete, insert
+from sqlalchemy import delete, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from st_mcp.store.schema import leases
+
+log = logging.getLogger("st_mcp.store")
 
 
 class LeaseTimeout(Exception):
@@ -36,11 +41,36 @@ async def lease(
     if scope.cancelled_caught:
         raise LeaseTimeout(f"{name} stayed busy for {wait:.0f} s")
     try:
-        yield
+        async with anyio.create_task_group() as renewing:
+            renewing.start_soon(_renew, engine, name, holder, ttl)
+            try:
+                yield
+            finally:
+                renewing.cancel_scope.cancel()
+    except BaseExceptionGroup as group:
+        # The renewal never raises, so the group holds only the holder's own error: raise it as itself.
+        if len(group.exceptions) == 1:
+            raise group.exceptions[0] from None
+        raise
     finally:
         with anyio.CancelScope(shield=True):
             async with engine.begin() as conn:
                 await conn.execute(delete(leases).where(leases.c.name == name, leases.c.holder == holder))
+
+
+async def _renew(engine: AsyncEngine, name: str, holder: str, ttl: float) -> None:
+    """Push the lease's expiry forward while its holder works; a failed renewal is retried next round."""
+    while True:
+        await anyio.sleep(ttl / 3)
+        try:
+            async with engine.begin() as conn:
+                await conn.execute(
+                    update(leases)
+                    .where(leases.c.name == name, leases.c.holder == holder)
+                    .values(expires_at=datetime.now(UTC) + timedelta(seconds=ttl))
+                )
+        except Exception:
+            log.warning("lease %s: renewal failed; retrying", name, exc_info=True)
 
 
 async def _try_take(engine: AsyncEngine, name: str, holder: str, ttl: float) -> bool:

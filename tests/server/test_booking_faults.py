@@ -8,14 +8,18 @@ is not told about. Reads (token, capacity re-check, reconciliation) fail too, an
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
+import anyio
 import pytest
 from mcp import Client
 
+import st_mcp.services.booking as booking_module
 from st_mcp.servicetitan import RateLimitedError, ServerError, UpstreamUnavailableError
 from st_mcp.servicetitan.models.jpm import CreateJobRequest, Job
+from st_mcp.store.leases import lease
 from st_mcp.store.schema import bookings
 
 from .conftest import (
@@ -148,3 +152,30 @@ async def test_a_read_that_fails_once_is_retried_and_the_booking_holds(
     harness.sandbox.faults.add(method, path, status=status, times=1, retry_after=1 if status == 429 else None)
     retried = await ok(client, "book_job", args)
     assert len(harness.jobs_with_key("r")) == 1 and retried["replayed"] is True
+
+
+async def test_a_lease_outlives_a_slow_create_so_no_one_books_the_window_under_it(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Agent A's job create stalls far longer than the window lease's time to live (a 429 retried after
+    a long Retry-After does this); agent B, on another connection, asks for the same last technician.
+    A live holder renews its lease, so B waits and is refused — one job in a capacity-1 window."""
+    monkeypatch.setattr(booking_module, "lease", functools.partial(lease, ttl=0.3))
+    async with harness.connect() as first, harness.connect() as second:
+        slot = await window_with_one_technician_left(harness, first)
+        theirs = next(s for s in await slots_for(second) if s["start_utc"] == slot["start_utc"])
+        start = utc(slot["start_utc"])
+        held = booked_in_window(harness, start)
+        harness.sandbox.faults.add("POST", r"/jpm/v2/tenant/\d+/jobs$", status=0, times=1, delay_seconds=1.5)
+        results: dict[str, Any] = {}
+
+        async def book(who: str, client: Client, args: dict[str, Any], after: float) -> None:
+            await anyio.sleep(after)
+            results[who] = await client.call_tool("book_job", args)
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(book, "a", first, booking_args(JORDAN, JORDAN_LOCATION, slot["slot_id"]), 0)
+            tg.start_soon(book, "b", second, booking_args(PRIYA, PRIYA_LOCATION, theirs["slot_id"]), 0.6)
+    assert not results["a"].is_error
+    assert results["b"].is_error and "No room left" in results["b"].content[0].text
+    assert booked_in_window(harness, start) == held + 1

@@ -274,7 +274,7 @@ async def run_simulation(bases: list[str], stub: StubTwilio) -> Tally:
         async with (
             session(base, AGENT_KEY) as agent,
             session(base, CSR_KEY) as csr,
-            httpx.AsyncClient() as web,
+            httpx.AsyncClient(timeout=60) as web,
         ):
             for _ in range(ROUNDS):
                 lead = mine.choice(LEADS)

@@ -16,6 +16,7 @@ from async_lru import alru_cache
 from pydantic import BaseModel
 
 from st_mcp.config import BookingSettings
+from st_mcp.services.bounds import moment
 from st_mcp.services.catalog import Catalog
 from st_mcp.services.errors import UserInputError
 from st_mcp.services.slots import SlotClaim, SlotSigner
@@ -26,6 +27,8 @@ from st_mcp.servicetitan.models.jpm import JobType
 
 Urgency = Literal["routine", "soon", "emergency"]
 CAPACITY_TTL_SECONDS = 20.0
+HORIZON_DAYS = 14  # how far ahead windows are offered
+MAX_CAPACITY_SPAN = timedelta(days=7)  # the most ServiceTitan's capacity answers in one request
 _URGENCY_DAYS = {"emergency": 1, "soon": 2}
 
 
@@ -94,14 +97,20 @@ class Availability:
         urgency: Urgency = "routine",
         max_slots: int = 3,
     ) -> SlotOffer:
+        earliest, latest = moment(earliest, "earliest"), moment(latest, "latest")
         start = max(
             _utc(earliest) if earliest else now, now + timedelta(minutes=self._settings.min_lead_minutes)
         )
         days = _URGENCY_DAYS.get(urgency, self._settings.search_days)
         end = _utc(latest) if latest else start + timedelta(days=days)
-        horizon = now + timedelta(days=14)
+        horizon = now + timedelta(days=HORIZON_DAYS)
         if end <= start:
             raise UserInputError("'latest' must be after 'earliest' (and in the future). Widen the range.")
+        if start >= horizon:
+            raise UserInputError(
+                f"Windows are offered up to {HORIZON_DAYS} days ahead; 'earliest' is later than that. "
+                "Ask for an earlier date, or escalate_to_dispatcher with reason availability."
+            )
         end = min(end, horizon)
         # Only the units that serve this ZIP: a technician of another branch (HVAC - Tampa) must not
         # make a Denver window look open, and booking re-checks the window for the slot's unit alone.
@@ -112,7 +121,14 @@ class Availability:
             # Ask on whole hours so nearby requests share one cached capacity answer; filter exactly after.
             ask_from = start.replace(minute=0, second=0, microsecond=0)
             ask_until = end.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
-            windows = await self._cached_capacity(ask_from, ask_until, units, job_type.id)
+            # ServiceTitan answers at most a week of capacity per request: longer spans go in parts (a
+            # week asked for stays one request, its hour rounding trimmed to fit).
+            if end - start <= MAX_CAPACITY_SPAN:
+                ask_until = min(ask_until, ask_from + MAX_CAPACITY_SPAN)
+            while ask_from < ask_until:
+                part_end = min(ask_from + MAX_CAPACITY_SPAN, ask_until)
+                windows += await self._cached_capacity(ask_from, part_end, units, job_type.id)
+                ask_from = part_end
         usable = [w for w in windows if w.startUtc >= start and w.endUtc <= end and open_technicians(w) > 0]
         chosen = _spread_across_days(usable, self.zone, max_slots)
         expires = now + timedelta(minutes=self._settings.slot_ttl_minutes)

@@ -20,6 +20,7 @@ from pydantic import BaseModel
 from st_mcp.config import BookingSettings
 from st_mcp.policy.identity import Principal
 from st_mcp.services.availability import Availability
+from st_mcp.services.bounds import short
 from st_mcp.services.catalog import Catalog
 from st_mcp.services.concurrency import Later
 from st_mcp.services.customers import Customers
@@ -41,6 +42,7 @@ from st_mcp.store import BookingRecord, Store
 from st_mcp.store.leases import lease
 
 EXTERNAL_KEY = "st-mcp-booking"
+MAX_JOB_NUMBER = 64  # the store's column; ServiceTitan's numbers are far shorter
 Priority = str
 
 STATUS_WORDS = {
@@ -425,7 +427,8 @@ class Booking:
         if job_id is not None:
             job = await self._job(job_id)
         else:
-            found = (await self._st.jpm.list_jobs(number=str(job_number).strip(), page_size=1)).data
+            number = short(str(job_number).strip(), "job_number", MAX_JOB_NUMBER)
+            found = (await self._st.jpm.list_jobs(number=number, page_size=1)).data
             if not found:
                 raise NotFound(f"No job numbered {job_number}. Check the number with the customer.")
             job = found[0]

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from st_mcp.services.errors import UserInputError
 
 _PREFIX = "slot1"
+MAX_SLOT_ID = 512
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,8 +43,12 @@ class SlotSigner:
         return f"{_PREFIX}.{body}.{self._sign(body)}"
 
     def verify(self, slot_id: str, *, now: datetime) -> SlotClaim:
+        slot_id = slot_id.strip()
+        # Ours are short ASCII; anything else is not one (and non-ASCII would break compare_digest).
+        if len(slot_id) > MAX_SLOT_ID or not slot_id.isascii():
+            raise _invalid()
         try:
-            prefix, body, signature = slot_id.strip().split(".")
+            prefix, body, signature = slot_id.split(".")
         except ValueError:
             raise _invalid() from None
         if prefix != _PREFIX or not hmac.compare_digest(signature, self._sign(body)):

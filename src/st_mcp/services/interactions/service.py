@@ -18,6 +18,7 @@ from typing import Literal, TypeVar
 
 from st_mcp.config import EngagementSettings
 from st_mcp.policy.identity import Principal
+from st_mcp.services.bounds import moment
 from st_mcp.services.catalog import Catalog
 from st_mcp.services.errors import Blocked, NotFound, Refused, UserInputError
 from st_mcp.services.interactions import statuses as s
@@ -749,7 +750,9 @@ class Interactions:
         if escalated_only:
             escalated = set(s.statuses_in(s.ESCALATED))
             statuses = tuple(x for x in (statuses or s.ALL_STATUSES) if x in escalated)
-        where = ListFilter(statuses, goal, channel, kind, since, until, search)
+        where = ListFilter(
+            statuses, goal, channel, kind, moment(since, "since"), moment(until, "until"), search
+        )
         rows = await self._records.page(where, limit=limit + 1, after=_decode_cursor(cursor))
         total = await self._records.count(where)
         more = len(rows) > limit
@@ -813,6 +816,7 @@ class Interactions:
         self, *, since: datetime | None, until: datetime | None, goal: str | None
     ) -> InteractionStats:
         now = self._now()
+        since, until = moment(since, "since"), moment(until, "until")
         until = as_utc(until) if until else now  # naive times are UTC; any offset is converted
         since = as_utc(since) if since else until - DEFAULT_PERIOD
         if since >= until:

@@ -9,7 +9,7 @@ from enum import Enum
 import pytest
 from pydantic import BaseModel
 
-from st_mcp.policy.audit import REDACTED, audit_event, mask, mask_text
+from st_mcp.policy.audit import MAX_FIELD_CHARS, REDACTED, audit_event, mask, mask_text
 
 
 @pytest.mark.parametrize(
@@ -146,3 +146,25 @@ def test_unknown_kinds_and_outcomes_are_programming_errors() -> None:
         audit_event(kind="tool_call", outcome="refused", **common)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="kind"):
         audit_event(kind="login", outcome="ok", **common)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("given", "kept"),
+    [
+        (
+            "https://rec.s3.amazonaws.com/calls/1.mp3?X-Amz-Signature=9f8e&X-Amz-Credential=AKIA",
+            "https://rec.s3.amazonaws.com/calls/1.mp3?[redacted]",
+        ),
+        ("see https://x.example/r?token=abc123 now", "see https://x.example/r?[redacted] now"),
+        ("https://x.example/r#access_token=abc", "https://x.example/r?[redacted]"),
+        ("https://x.example/plain/path", "https://x.example/plain/path"),
+    ],
+)
+def test_url_signatures_and_tokens_never_reach_the_audit(given: str, kept: str) -> None:
+    assert mask({"recording_url": given}) == {"recording_url": kept}
+
+
+def test_a_long_argument_is_capped_with_its_length() -> None:
+    masked = mask({"transcript": "x" * 10_000, "short": "fine"})
+    assert masked["transcript"] == "x" * MAX_FIELD_CHARS + f"…[+{10_000 - MAX_FIELD_CHARS} characters]"
+    assert masked["short"] == "fine"

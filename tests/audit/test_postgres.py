@@ -14,6 +14,7 @@ from pathlib import Path
 import anyio
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from st_mcp.store.audit import AuditLog
 from tests.postgres import needs_postgres
@@ -60,7 +61,8 @@ async def test_writers_without_the_advisory_lock_collide_on_the_key_and_retry(lo
 async def test_an_edited_record_is_named(log: AuditLog) -> None:
     for n in range(1, 11):
         await log.append(event(n))
-    async with log._engine.begin() as conn:  # tampering, on purpose
+    async with log._engine.begin() as conn:  # tampering, on purpose — as the table's owner, who can
+        await conn.execute(text("ALTER TABLE audit_events DISABLE TRIGGER USER"))  # lift the guard
         await conn.execute(text("UPDATE audit_events SET reason = 'nothing happened' WHERE seq = 7"))
     result = await log.verify()
     assert (result.ok, result.first_broken_seq) == (False, 7)
@@ -100,3 +102,18 @@ async def _read(url: str) -> tuple[list[int], Counter[str], bool]:
     async with audit_log(url) as opened:
         records = [r async for r in opened.iter_since()]
         return [r.seq for r in records], Counter(r.principal for r in records), (await opened.verify()).ok
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    "statement",
+    ["UPDATE audit_events SET reason = 'x' WHERE seq = 2", "DELETE FROM audit_events WHERE seq = 3",
+     "TRUNCATE audit_events"],
+)  # fmt: skip
+async def test_the_application_cannot_change_or_delete_a_record(log: AuditLog, statement: str) -> None:
+    for n in range(1, 4):
+        await log.append(event(n))
+    with pytest.raises(DBAPIError, match="append-only"):
+        async with log._engine.begin() as conn:
+            await conn.execute(text(statement))
+    assert (await log.verify()).ok and await log.count() == 3

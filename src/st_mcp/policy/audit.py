@@ -43,6 +43,10 @@ _EMAIL = re.compile(
 )
 _DIGITS = re.compile(r"\d")
 _MIN_PHONE_DIGITS = 7
+# A URL's query and fragment carry its signatures and tokens (X-Amz-Signature=…, ?token=…): an audit
+# record keeps where it pointed (scheme, host, path), never the credential in it.
+_URL_QUERY = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^\s?#\"'<>]+)[?#][^\s\"'<>]*", re.IGNORECASE)
+MAX_FIELD_CHARS = 500  # per string in an audit record; a 10,000-character argument is summarized
 
 
 # -- masking ----------------------------------------------------------------------------------------------
@@ -85,6 +89,12 @@ def _mask_number(raw: str, country_code: int | None) -> str:
     return "".join(out)
 
 
+def _capped(text: str) -> str:
+    if len(text) <= MAX_FIELD_CHARS:
+        return text
+    return f"{text[:MAX_FIELD_CHARS]}…[+{len(text) - MAX_FIELD_CHARS} characters]"
+
+
 def is_secret_key(key: str) -> bool:
     return bool(_SECRET_KEY.search(key))
 
@@ -96,7 +106,7 @@ def mask(value: Any) -> Any:
 
 def _mask(value: Any) -> Any:
     if isinstance(value, str):
-        return mask_text(value)
+        return mask_text(_capped(_URL_QUERY.sub(r"\1?[redacted]", value)))
     if isinstance(value, Mapping):
         return {
             str(key): REDACTED if is_secret_key(str(key)) and item is not None else _mask(item)

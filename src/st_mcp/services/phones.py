@@ -4,19 +4,28 @@ from __future__ import annotations
 
 import phonenumbers
 
+from st_mcp.services.bounds import quoted
 from st_mcp.services.errors import UserInputError
+
+MAX_PHONE_TEXT = 40  # "+1 (303) 555-0142 ext. 1234" with room to spare
 
 
 def normalize_phone(raw: str) -> str:
     """'(303) 555-0142', '303.555.0142', '+1 303 555 0142' → '+13035550142'; anything else is refused."""
     text = (raw or "").strip()
+    if len(text) > MAX_PHONE_TEXT:  # no phone is this long; don't parse or echo it
+        raise UserInputError(
+            f"That phone is {len(text)} characters long ({quoted(text)}). "
+            "Ask the caller for a 10-digit number such as (303) 555-0142."
+        )
     try:
         parsed = phonenumbers.parse(text, "US")
     except phonenumbers.NumberParseException:
         parsed = None
     if parsed is None or not phonenumbers.is_possible_number(parsed) or parsed.country_code != 1:
         raise UserInputError(
-            f"'{raw}' is not a US phone number. Ask the caller for a 10-digit number such as (303) 555-0142."
+            f"{quoted(raw)} is not a US phone number. "
+            "Ask the caller for a 10-digit number such as (303) 555-0142."
         )
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 

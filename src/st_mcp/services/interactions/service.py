@@ -18,7 +18,7 @@ from typing import Literal, TypeVar
 
 from st_mcp.config import EngagementSettings
 from st_mcp.policy.identity import Principal
-from st_mcp.services.bounds import moment
+from st_mcp.services.bounds import moment, short
 from st_mcp.services.catalog import Catalog
 from st_mcp.services.errors import Blocked, NotFound, Refused, UserInputError
 from st_mcp.services.interactions import statuses as s
@@ -133,6 +133,13 @@ class Interactions:
     ) -> IngestResult:
         if not name or not name.strip():
             raise UserInputError("'name' is required: the lead's name as received.")
+        # The store's column widths, on every engine (PostgreSQL refuses what SQLite would keep).
+        for field, value in (("name", name), ("email", email), ("street", street)):
+            short(value or "", field, 200)
+        for field, value in (("city", city), ("source", source)):
+            short(value or "", field, 100)
+        short(summary or "", "summary", MAX_TEXT)
+        short(zip_code or "", "zip", 10)
         e164 = normalize_phone(phone)
         now = self._now()
         window = now - timedelta(hours=self._settings.dedupe_hours)
@@ -392,6 +399,8 @@ class Interactions:
         body = _text(transcript, field="transcript")
         if duration_seconds < 0:
             raise UserInputError("duration_seconds cannot be negative.")
+        short(recording_url or "", "recording_url", 500)
+        short(outcome or "", "outcome", 100)
         row = await self._resolve(
             interaction_id, phone, inbound=direction == "inbound", principal=principal, voice=True
         )

@@ -2,24 +2,22 @@
 
 ``interaction://{interaction_id}`` is a template, so the SDK hands it the request context. The job-type
 list has a fixed URI (so clients list it under resources/list), and the SDK gives static resources no
-context; a small middleware puts the connection's ``AppContext`` in a context variable for the read.
+context; the doors middleware (``doors.py``) keeps the request's ``AppContext`` at hand for the read.
+Each resource declares its permission there, and every read passes the guard.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from contextvars import ContextVar
 from datetime import datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 from mcp.server.mcpserver.resources.base import Resource
 
-from st_mcp.server.context import AppContext
+from st_mcp.server.doors import Doors, current_app
 from st_mcp.server.guard import app_context
 from st_mcp.services.errors import NotFound, UserInputError
 from st_mcp.services.interactions.models import InteractionDetail, ThreadItem
@@ -28,25 +26,12 @@ from st_mcp.servicetitan import ServiceTitanError
 INTERACTION_URI = "interaction://{interaction_id}"
 JOB_TYPES_URI = "servicetitan://job-types"
 
-_current_app: ContextVar[AppContext | None] = ContextVar("st_mcp_current_app", default=None)
-
-
-async def bind_app_context(ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
-    """Server middleware: expose this connection's AppContext to static resources while they are read."""
-    if ctx.method != "resources/read":
-        return await call_next(ctx)
-    token = _current_app.set(ctx.lifespan_context)
-    try:
-        return await call_next(ctx)
-    finally:
-        _current_app.reset(token)
-
 
 class JobTypesResource(Resource):
     """The bookable job types (the configured allowlist, or every active type) with their aliases."""
 
     async def read(self) -> str:
-        app = _current_app.get()
+        app = current_app()
         if app is None:  # read outside a request (e.g. MCPServer.read_resource called directly)
             raise ResourceError("The job types can only be read over an MCP connection.")
         try:
@@ -75,8 +60,8 @@ class JobTypesResource(Resource):
         return json.dumps({"job_types": items}, indent=2)
 
 
-def register_resources(server: MCPServer) -> None:
-    server.middleware.append(bind_app_context)
+def register_resources(server: MCPServer, doors: Doors) -> None:
+    doors.resource(JOB_TYPES_URI, "capacity.read")
     server.add_resource(
         JobTypesResource(
             uri=JOB_TYPES_URI,
@@ -87,6 +72,9 @@ def register_resources(server: MCPServer) -> None:
             mime_type="application/json",
         )
     )
+
+    # Call transcripts and recordings inside need recordings.listen too (may_hear_calls).
+    doors.template(INTERACTION_URI, "chats.view")
 
     @server.resource(
         INTERACTION_URI,

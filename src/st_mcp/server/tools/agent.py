@@ -11,6 +11,7 @@ from typing import Annotated
 from mcp.server.mcpserver import Context
 from pydantic import Field
 
+from st_mcp.server.arguments import Iso8601Only, NumberAsText, ZipText
 from st_mcp.server.guard import app_context
 from st_mcp.server.tools.registry import tool
 from st_mcp.services.availability import SlotOffer, Urgency
@@ -19,7 +20,9 @@ from st_mcp.services.customers import CreatedCustomerResult, LookupResult
 from st_mcp.services.errors import UserInputError
 from st_mcp.services.escalation import EscalationReason, EscalationResult
 
-Phone = Annotated[str, Field(description="US phone number in any common format, e.g. (303) 555-0142")]
+Phone = Annotated[
+    str, NumberAsText, Field(description="US phone number in any common format, e.g. (303) 555-0142")
+]
 CustomerId = Annotated[int, Field(gt=0, description="ServiceTitan customer id from lookup_customer")]
 LocationId = Annotated[int, Field(gt=0, description="ServiceTitan location id of that customer")]
 JobId = Annotated[int, Field(gt=0, description="ServiceTitan job id")]
@@ -66,7 +69,7 @@ async def create_customer(
     street: Annotated[str, Field(min_length=1, description="Service address street and number")],
     city: Annotated[str, Field(min_length=1)],
     state: Annotated[str, Field(min_length=2, max_length=2, description="Two-letter state, e.g. CO")],
-    zip: Annotated[str, Field(description="5-digit ZIP of the service address")],
+    zip: Annotated[str, ZipText, Field(description="5-digit ZIP of the service address")],
     email: Annotated[str | None, Field(description="E-mail, if the caller offers one")] = None,
     unit: Annotated[str | None, Field(description="Apartment or unit")] = None,
 ) -> CreatedCustomerResult:
@@ -96,9 +99,15 @@ async def get_available_slots(
         str, Field(min_length=1, description="Job type id, name, or alias such as 'no heat'")
     ],
     location_id: Annotated[int | None, Field(gt=0, description="Service location (preferred)")] = None,
-    zip: Annotated[str | None, Field(description="Service ZIP when there is no location yet")] = None,
-    earliest: Annotated[datetime | None, Field(description="Not before (ISO 8601); default now")] = None,
-    latest: Annotated[datetime | None, Field(description="Not after (ISO 8601); default a week out")] = None,
+    zip: Annotated[
+        str | None, ZipText, Field(description="Service ZIP when there is no location yet")
+    ] = None,
+    earliest: Annotated[
+        datetime | None, Iso8601Only, Field(description="Not before (ISO 8601); default now")
+    ] = None,
+    latest: Annotated[
+        datetime | None, Iso8601Only, Field(description="Not after (ISO 8601); default a week out")
+    ] = None,
     urgency: Annotated[Urgency, Field(description="routine, soon (2 days) or emergency (24 h)")] = "routine",
     max_slots: Annotated[int, Field(ge=1, le=10)] = 3,
 ) -> SlotOffer:
@@ -216,7 +225,9 @@ async def cancel_job(
 async def get_job_status(
     ctx: Context,
     job_id: Annotated[int | None, Field(gt=0)] = None,
-    job_number: Annotated[str | None, Field(description="Job number as the customer has it")] = None,
+    job_number: Annotated[
+        str | None, NumberAsText, Field(description="Job number as the customer has it")
+    ] = None,
 ) -> JobStatusResult:
     """Where a job stands, in words a customer understands: window, technician, tracking link.
 

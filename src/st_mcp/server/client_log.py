@@ -10,10 +10,12 @@ for every door), e.g. "ServiceTitan is slow or busy; retrying in 2.0 s".
 from __future__ import annotations
 
 import logging
+import warnings
 from typing import Any
 
 from mcp.server.context import ServerRequestContext
 from mcp.server.mcpserver import MCPServer
+from mcp.shared.exceptions import MCPDeprecationWarning
 from mcp.types import EmptyResult, SetLevelRequestParams
 
 from st_mcp.notices import Level, Listener
@@ -48,7 +50,9 @@ def listener_for(session: Any) -> Listener | None:
         if LEVELS.index(level) < LEVELS.index(state.get(_STATE_KEY, DEFAULT_LEVEL)):
             return
         try:
-            await session.send_log_message(level, message, logger="st-mcp")
+            with warnings.catch_warnings():  # deprecated at 2026-07-28; still the way for older clients
+                warnings.simplefilter("ignore", MCPDeprecationWarning)
+                await session.send_log_message(level, message, logger="st-mcp")
         except Exception:  # a client that went away must not fail the request
             log.debug("could not send a log message to the client", exc_info=True)
 

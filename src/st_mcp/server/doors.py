@@ -15,7 +15,6 @@ field, logged without a traceback. A refusal for permission is also -32602; our 
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Awaitable, Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -158,11 +157,6 @@ class Doors:
         return await _guard(ctx, door, {"uri": uri, **variables}, lambda: call_next(ctx))
 
     async def _get_prompt(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
-        # Forgive form: a number given for a prompt argument (prompt arguments are strings) is its text.
-        raw = dict(ctx.params or {})
-        if isinstance(raw.get("arguments"), Mapping):
-            raw["arguments"] = {k: _as_text(v) for k, v in raw["arguments"].items()}
-            ctx = dataclasses.replace(ctx, params=raw)
         params = _validated(GetPromptRequestParams, ctx.params, "prompts/get")
         spec = self._prompts.get(params.name)
         if spec is None:
@@ -211,12 +205,6 @@ class Doors:
         "prompts/get": _get_prompt,
         "completion/complete": _complete,
     }
-
-
-def _as_text(value: Any) -> Any:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return str(value)
-    return value
 
 
 def _validated(model: type[M], params: Mapping[str, Any] | None, method: str) -> M:

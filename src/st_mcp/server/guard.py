@@ -99,7 +99,8 @@ async def through_the_guard(
     if not decision.allowed:
         app.calls.append(CallRecord(door.name, "denied", 0, 0.0))
         log.info("%s=%s outcome=denied role=%s", _LOG_KEY[door.kind], door.name, principal.role)
-        await _audit(app, principal, transport, door, arguments, "denied", decision.reason, None, 0, started)
+        about = _interaction_id(arguments, None)
+        await _audit(app, principal, transport, door, arguments, "denied", decision.reason, about, 0, started)
         raise refuse("denied", decision.reason)
     outcome, reason, interaction_id = "error", "cancelled before it finished", None
     with app.st.meter.measure() as upstream, calling_over(transport), listening(listener_for(session)):

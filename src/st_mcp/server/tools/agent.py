@@ -121,11 +121,14 @@ async def get_available_slots(
     app = app_context(ctx)
     if location_id is None and not zip:
         raise UserInputError("Give location_id (from lookup_customer) or the service zip.")
+    # Progress for a client that sent a progressToken (a no-op otherwise): capacity spans several days.
+    await ctx.report_progress(0, 3, "checking the job type and the service area")
     resolved = await app.catalog.job_type(job_type)
     if location_id is not None:
         zip = (await app.customers.location(location_id)).address.zip
     area = await app.catalog.require_in_area(str(zip))
-    return await app.availability.offer(
+    await ctx.report_progress(1, 3, "reading ServiceTitan capacity across the coming days")
+    offer = await app.availability.offer(
         resolved,
         area.zip,
         location_id=location_id,
@@ -135,6 +138,8 @@ async def get_available_slots(
         urgency=urgency,
         max_slots=max_slots,
     )
+    await ctx.report_progress(3, 3, f"{len(offer.slots)} window(s) found")
+    return offer
 
 
 @tool(
@@ -161,7 +166,8 @@ async def book_job(
     Do not use to move an existing job (reschedule_job) or for do-not-service customers.
     """
     app = app_context(ctx)
-    return await app.booking.book(
+    await ctx.report_progress(0, 2, "re-checking the window against live capacity and booking")
+    result = await app.booking.book(
         customer_id=customer_id,
         location_id=location_id,
         slot_id=slot_id,
@@ -172,6 +178,8 @@ async def book_job(
         idempotency_key=idempotency_key,
         principal=app.principal,
     )
+    await ctx.report_progress(2, 2, "booked")
+    return result
 
 
 @tool(

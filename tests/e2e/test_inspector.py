@@ -29,6 +29,7 @@ PROMPTS = {
     "inbound_receptionist",
 }
 JOB_TYPES, INTERACTION = "servicetitan://job-types", "interaction://{interaction_id}"
+JOB_TYPE = "servicetitan://job-types/{job_type}"
 JORDAN_PHONE = "3035550142"
 
 
@@ -71,7 +72,7 @@ class Session:
         assert {p["name"] for p in self.call("--method", "prompts/list")["prompts"]} == PROMPTS
         assert {r["uri"] for r in self.call("--method", "resources/list")["resources"]} == {JOB_TYPES}
         templates = self.call("--method", "resources/templates/list")["resourceTemplates"]
-        assert {t["uriTemplate"] for t in templates} == {INTERACTION}
+        assert {t["uriTemplate"] for t in templates} == {INTERACTION, JOB_TYPE}
 
     def new_lead(self) -> str:
         lead = self.tool("ingest_lead", name="Ann Lee", phone="3035550188", zip=80210, source="Website")
@@ -102,6 +103,7 @@ class Session:
         return [
             *(prompt(name) for name in sorted(PROMPTS)),
             resource(JOB_TYPES, "Heating Repair"),
+            resource("servicetitan://job-types/no%20heat", "Heating Repair"),
             resource(f"interaction://{interaction_id}", "Ann Lee"),
         ]
 

@@ -129,6 +129,10 @@ async def test_an_interaction_completes_from_the_conversations_the_principal_may
     assert second not in by_prefix.values or first[:-2] == second[:-2]
     by_name = (await agent.complete(ref, {"name": "interaction_id", "value": "Bo Diaz"})).completion
     assert by_name.values == [second]
+    job_type = ResourceTemplateReference(type="ref/resource", uri="servicetitan://job-types/{job_type}")
+    heat = (await agent.complete(job_type, {"name": "job_type", "value": "heat"})).completion
+    assert "Heating Repair" in heat.values and "no heat" in heat.values  # names and aliases
+    assert all("heat" in value.casefold() for value in heat.values)
     prompt = PromptReference(type="ref/prompt", name="csr_daily_triage")
     since = (await agent.complete(prompt, {"name": "since", "value": "2026-05"})).completion
     assert since.values and all(value.startswith("2026-05") for value in since.values)

@@ -93,8 +93,10 @@ async def test_permission_matrix_in_tools_list_and_on_call(as_role: tuple[str, C
 # Every resource, template and prompt with the permission DESIGN §4 gives it — written out here rather
 # than read from the code, so changing a declaration fails this test.
 JOB_TYPES, INTERACTION = "servicetitan://job-types", "interaction://{interaction_id}"
+JOB_TYPE = "servicetitan://job-types/{job_type}"
 DOORS: dict[str, str] = {
     JOB_TYPES: "capacity.read",
+    JOB_TYPE: "capacity.read",
     INTERACTION: "chats.view",
     "csr_daily_triage": "chats.view",
     "interaction_overview_summary": "chats.view",
@@ -127,13 +129,17 @@ async def test_permission_matrix_for_resources_templates_and_prompts(
     templates = {t.uri_template for t in (await client.list_resource_templates()).resource_templates}
     prompts = {p.name for p in (await client.list_prompts()).prompts}
     assert resources == {JOB_TYPES} if may(role, JOB_TYPES) else not resources
-    assert templates == {INTERACTION} if may(role, INTERACTION) else not templates
+    assert templates == {door for door in (JOB_TYPE, INTERACTION) if may(role, door)}
     assert prompts == {name for name in PROMPTS if may(role, name)}
 
     log = AuditLog(harness.engine)
     before = len([record async for record in log.iter_since()])
     expected: list[tuple[str, str, str, bool]] = []  # (kind, door, what the refusal names, allowed)
-    reads = {JOB_TYPES: JOB_TYPES, INTERACTION: "interaction://int_missing"}
+    reads = {
+        JOB_TYPES: JOB_TYPES,
+        JOB_TYPE: "servicetitan://job-types/no%20heat",
+        INTERACTION: "interaction://int_missing",
+    }
     for door, uri in reads.items():
         expected.append(("resource_read", door, f"read {door}", may(role, door)))
         message = await attempt(client.read_resource(uri))
@@ -150,9 +156,8 @@ async def test_permission_matrix_for_resources_templates_and_prompts(
     completions.append(
         (PromptReference(type="ref/prompt", name="csr_daily_triage"), "csr_daily_triage", "since")
     )
-    completions.append(
-        (ResourceTemplateReference(type="ref/resource", uri=INTERACTION), INTERACTION, "interaction_id")
-    )
+    for template, argument in ((INTERACTION, "interaction_id"), (JOB_TYPE, "job_type")):
+        completions.append((ResourceTemplateReference(type="ref/resource", uri=template), template, argument))
     for ref, door, argument in completions:
         also = ("chats.view",) if argument == "interaction_id" else ()
         expected.append(("completion", door, f"complete {argument} of {door}", may(role, door, *also)))
@@ -178,8 +183,12 @@ async def test_read_only_drops_every_writing_tool(harness: Harness) -> None:
     async with await connect_as(harness, "manager", read_only=True) as client:
         listed = {tool.name for tool in (await client.list_tools()).tools}
         assert listed == {s.name for s in TOOLS if s.annotations.read_only_hint}
-        refused = await client.call_tool("book_job", ARGUMENTS["book_job"])
-        assert refused.is_error and "book_job" in refused.content[0].text  # type: ignore[union-attr]
+        with pytest.raises(MCPError) as refused:  # not registered at all: an unknown tool
+            await client.call_tool("book_job", ARGUMENTS["book_job"])
+        assert refused.value.error.code == INVALID_PARAMS
+        assert (
+            refused.value.error.message == "Unknown tool 'book_job'. tools/list names the tools you may call."
+        )
 
 
 async def test_toolsets_keep_the_list_short(harness: Harness) -> None:

@@ -26,7 +26,7 @@ from st_mcp.server.prompts import register_prompts
 from st_mcp.server.resources import register_resources
 from st_mcp.server.shared import SharedAppContext
 from st_mcp.server.tools import admin, agent, conversation, interactions  # noqa: F401 - importing registers them
-from st_mcp.server.visibility import exposed_tools, hide_tools_the_principal_may_not_call
+from st_mcp.server.visibility import ToolVisibility, exposed_tools
 from st_mcp.server.webhooks import register_webhooks
 from st_mcp.services.outreach.poller import poll_forever
 from st_mcp.upstream import Upstream
@@ -103,7 +103,7 @@ def create_server(
     )
     doors = Doors()
     server.middleware.append(PrincipalInstructions(specs))
-    server.middleware.append(hide_tools_the_principal_may_not_call)
+    server.middleware.append(ToolVisibility(specs))
     server.middleware.append(doors)
     register_prompts(server, settings, doors)
     register_resources(server, doors)

@@ -11,20 +11,24 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 from mcp.server.mcpserver.resources.base import Resource
 
+from st_mcp.server.context import AppContext
 from st_mcp.server.doors import Doors, current_app
 from st_mcp.server.guard import app_context
 from st_mcp.services.errors import NotFound, UserInputError
 from st_mcp.services.interactions.models import InteractionDetail, ThreadItem
 from st_mcp.servicetitan import ServiceTitanError
+from st_mcp.servicetitan.models.jpm import JobType
 
 INTERACTION_URI = "interaction://{interaction_id}"
 JOB_TYPES_URI = "servicetitan://job-types"
+JOB_TYPE_URI = "servicetitan://job-types/{job_type}"
 
 
 class JobTypesResource(Resource):
@@ -35,29 +39,34 @@ class JobTypesResource(Resource):
         if app is None:  # read outside a request (e.g. MCPServer.read_resource called directly)
             raise ResourceError("The job types can only be read over an MCP connection.")
         try:
-            types = await app.catalog.bookable_job_types()
-            units = {unit.id: unit.name for unit in await app.reference.business_units()}
+            items = await job_type_items(app, await app.catalog.bookable_job_types())
         except ServiceTitanError as exc:
-            raise ResourceError(
-                f"ServiceTitan did not answer ({type(exc).__name__}); read it again shortly."
-            ) from None
-        aliases: dict[str, list[str]] = {}
-        for alias, target in app.settings.booking.job_type_aliases.items():
-            aliases.setdefault(target.casefold(), []).append(alias)
-        items = [
-            {
-                "job_type_id": t.id,
-                "name": t.name,
-                "duration_minutes": t.duration // 60,
-                "priority": t.priority,
-                "business_units": [
-                    {"business_unit_id": unit_id, "name": units.get(unit_id)} for unit_id in t.businessUnitIds
-                ],
-                "aliases": sorted(aliases.get(t.name.casefold(), [])),
-            }
-            for t in sorted(types, key=lambda t: t.name)
-        ]
+            raise _upstream(exc) from None
         return json.dumps({"job_types": items}, indent=2)
+
+
+async def job_type_items(app: AppContext, types: list[JobType]) -> list[dict[str, Any]]:
+    units = {unit.id: unit.name for unit in await app.reference.business_units()}
+    aliases: dict[str, list[str]] = {}
+    for alias, target in app.settings.booking.job_type_aliases.items():
+        aliases.setdefault(target.casefold(), []).append(alias)
+    return [
+        {
+            "job_type_id": t.id,
+            "name": t.name,
+            "duration_minutes": t.duration // 60,
+            "priority": t.priority,
+            "business_units": [
+                {"business_unit_id": unit_id, "name": units.get(unit_id)} for unit_id in t.businessUnitIds
+            ],
+            "aliases": sorted(aliases.get(t.name.casefold(), [])),
+        }
+        for t in sorted(types, key=lambda t: t.name)
+    ]
+
+
+def _upstream(exc: ServiceTitanError) -> ResourceError:
+    return ResourceError(f"ServiceTitan did not answer ({type(exc).__name__}); read it again shortly.")
 
 
 def register_resources(server: MCPServer, doors: Doors) -> None:
@@ -72,6 +81,27 @@ def register_resources(server: MCPServer, doors: Doors) -> None:
             mime_type="application/json",
         )
     )
+
+    doors.template(JOB_TYPE_URI, "capacity.read")
+
+    @server.resource(
+        JOB_TYPE_URI,
+        name="job_type",
+        title="One bookable job type",
+        description="One job type by id, name or alias (as get_available_slots accepts it): id, name, "
+        "duration, business units and aliases. completion/complete suggests names and aliases.",
+        mime_type="application/json",
+    )
+    async def one_job_type(job_type: str, ctx: Context) -> str:
+        app = app_context(ctx)
+        try:
+            resolved = await app.catalog.job_type(job_type)
+            (item,) = await job_type_items(app, [resolved])
+        except UserInputError as exc:
+            raise ResourceNotFoundError(str(exc)) from None
+        except ServiceTitanError as exc:
+            raise _upstream(exc) from None
+        return json.dumps(item, indent=2)
 
     # Call transcripts and recordings inside need recordings.listen too (may_hear_calls).
     doors.template(INTERACTION_URI, "chats.view")

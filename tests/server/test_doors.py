@@ -138,6 +138,16 @@ async def test_an_interaction_completes_from_the_conversations_the_principal_may
     assert since.values and all(value.startswith("2026-05") for value in since.values)
 
 
+async def test_only_a_door_s_own_arguments_complete(harness: Harness, agent: Client) -> None:
+    before = len(await records(harness))
+    triage = PromptReference(type="ref/prompt", name="csr_daily_triage")
+    error = await protocol_error(agent.complete(triage, {"name": "job_type", "value": "heat"}))
+    assert error.error.code == INVALID_PARAMS
+    assert error.error.message == "argument: csr_daily_triage has no argument 'job_type' (it has: since)"
+    (record,) = (await records(harness))[before:]
+    assert (record.kind, record.tool, record.outcome) == ("completion", "csr_daily_triage", "error")
+
+
 async def test_a_prompt_without_a_declared_permission_needs_view_customer_chats(
     harness: Harness, tmp_path: Any
 ) -> None:

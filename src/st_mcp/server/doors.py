@@ -58,6 +58,7 @@ class DoorSpec:
     kind: DoorKind
     key: str  # the URI, the URI template, or the prompt's name — and the name the audit records
     permissions: tuple[str, ...]  # any one of these lets a principal through
+    arguments: tuple[str, ...] = ()  # a prompt's arguments, a template's variables (what may be completed)
     required: tuple[str, ...] = ()  # a prompt's required arguments
     template: UriTemplate | None = field(default=None, compare=False)
 
@@ -84,12 +85,19 @@ class Doors:
 
     def template(self, uri_template: str, permission: str | tuple[str, ...]) -> None:
         parsed = UriTemplate.parse(uri_template)
+        variables = tuple(parsed.variable_names)
         self._templates[uri_template] = DoorSpec(
-            "template", uri_template, _declared(permission), template=parsed
+            "template", uri_template, _declared(permission), variables, template=parsed
         )
 
-    def prompt(self, name: str, permission: str | tuple[str, ...], required: tuple[str, ...] = ()) -> None:
-        self._prompts[name] = DoorSpec("prompt", name, _declared(permission), required=required)
+    def prompt(
+        self,
+        name: str,
+        permission: str | tuple[str, ...],
+        arguments: tuple[str, ...] = (),
+        required: tuple[str, ...] = (),
+    ) -> None:
+        self._prompts[name] = DoorSpec("prompt", name, _declared(permission), arguments, required)
 
     def all(self) -> list[DoorSpec]:
         return [*self._resources.values(), *self._templates.values(), *self._prompts.values()]
@@ -193,7 +201,14 @@ class Doors:
             argument_needs(argument),
         )
         arguments = {"argument": argument, "value": params.argument.value}
-        return await _guard(ctx, door, arguments, lambda: call_next(ctx))
+
+        async def complete() -> HandlerResult:
+            if argument not in spec.arguments:  # completers answer by name; only for this door's own
+                names = ", ".join(spec.arguments) or "none"
+                raise UserInputError(f"argument: {spec.key} has no argument {argument!r} (it has: {names})")
+            return await call_next(ctx)
+
+        return await _guard(ctx, door, arguments, complete)
 
     _handlers: dict[
         str, Callable[[Doors, ServerRequestContext[Any, Any], CallNext], Awaitable[HandlerResult]]

@@ -191,8 +191,9 @@ def _warn_unknown_placeholders(prompt: PromptFile) -> None:
 # ---------------------------------------------------------------------- serving
 def register_prompts(server: MCPServer, settings: Settings, doors: Doors) -> None:
     for prompt in load_prompts(settings.prompts_dir):
+        names = tuple(argument.name for argument in prompt.arguments)
         required = tuple(argument.name for argument in prompt.arguments if argument.required)
-        doors.prompt(prompt.name, prompt.permission or DEFAULT_PERMISSION, required)
+        doors.prompt(prompt.name, prompt.permission or DEFAULT_PERMISSION, names, required)
         server.add_prompt(
             Prompt(
                 name=prompt.name,

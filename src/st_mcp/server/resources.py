@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 from mcp.server.mcpserver.resources.base import Resource
+from mcp.shared.exceptions import MCPError
+from mcp.types import INVALID_PARAMS
 
 from st_mcp.server.context import AppContext
 from st_mcp.server.doors import Doors, current_app
@@ -119,8 +121,8 @@ def register_resources(server: MCPServer, doors: Doors) -> None:
             detail = await app.interactions.detail(interaction_id, can_hear_calls=app.may_hear_calls)
         except NotFound as exc:
             raise ResourceNotFoundError(str(exc)) from None
-        except UserInputError as exc:
-            raise ResourceError(str(exc)) from None
+        except UserInputError as exc:  # the caller's mistake: invalid params, not our failure
+            raise MCPError(code=INVALID_PARAMS, message=str(exc)) from None
         return interaction_markdown(detail, ZoneInfo(app.settings.booking.business_timezone))
 
 

@@ -224,6 +224,9 @@ async def test_numbers_are_taken_where_their_meaning_is_plain(agent: Client) -> 
     assert slots["slots"]
     found = await ok(agent, "lookup_customer", {"phone": 3035550142})
     assert found["customers"]
+    # An id as a digit string is the same id; it reaches the business check ("no such job").
+    missing = await refused(agent, "get_job_status", {"job_id": "40199999"})
+    assert "invalid arguments" not in missing and "40199999" in missing
 
 
 @pytest.mark.parametrize(

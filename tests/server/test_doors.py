@@ -24,7 +24,7 @@ from st_mcp.policy.audit import AuditRecord
 from st_mcp.server import create_server
 from st_mcp.store.audit import AuditLog
 
-from .conftest import MODES, Harness, new_interaction, ok, refused
+from .conftest import JORDAN, JORDAN_LOCATION, MODES, Harness, booking_args, new_interaction, ok, refused
 
 pytestmark = pytest.mark.anyio
 
@@ -169,6 +169,30 @@ async def test_a_prompt_without_a_declared_permission_needs_view_customer_chats(
         assert "chats.view" in error.error.message
 
 
+async def test_an_operator_override_keeps_the_shipped_prompt_s_permission(
+    harness: Harness, tmp_path: Any
+) -> None:
+    extra = tmp_path / "prompts"
+    extra.mkdir()
+    (extra / "sms.md").write_text(
+        "---\nname: speed_to_lead_sms\ndescription: Ours\narguments:\n  - name: interaction_id\n"
+        "    required: true\n---\nText $lead_name back.\n"
+    )
+    for role, visible in (("virtual_agent", True), ("auditor", False)):
+        settings = harness.settings.model_copy(
+            update={
+                "prompts_dir": str(extra),
+                "identity": IdentitySettings(role=role),
+                "access": AccessSettings(),
+            }
+        )
+        async with Client(create_server(settings, upstream=harness.upstream)) as client:
+            listed = {p.name: p for p in (await client.list_prompts()).prompts}
+        assert ("speed_to_lead_sms" in listed) is visible, role
+        if visible:
+            assert listed["speed_to_lead_sms"].description == "Ours"
+
+
 # -- protocol ------------------------------------------------------------------------------------------
 async def test_client_mistakes_are_invalid_params_without_a_traceback(
     agent: Client, caplog: pytest.LogCaptureFixture
@@ -216,6 +240,15 @@ async def test_progress_is_reported_when_the_client_asks(agent: Client) -> None:
     )
     assert [step[0] for step in steps] == [0, 1, 3] and steps[-1][1] == 3
     assert "window" in (steps[-1][2] or "")
+    slot = (await ok(agent, "get_available_slots", {"job_type": "Heating Repair", "zip": "80210"}))["slots"][
+        0
+    ]
+    steps.clear()
+    booked = await agent.call_tool(
+        "book_job", booking_args(JORDAN, JORDAN_LOCATION, slot["slot_id"]), progress_callback=on_progress
+    )
+    assert not booked.is_error
+    assert [(step[0], step[1]) for step in steps] == [(0, 2), (2, 2)] and steps[-1][2] == "booked"
 
 
 # -- arguments -----------------------------------------------------------------------------------------

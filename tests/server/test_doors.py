@@ -138,6 +138,19 @@ async def test_an_interaction_completes_from_the_conversations_the_principal_may
     assert since.values and all(value.startswith("2026-05") for value in since.values)
 
 
+async def test_a_resource_registered_without_a_door_is_hidden_and_unreadable(harness: Harness) -> None:
+    server = create_server(harness.settings, upstream=harness.upstream)
+
+    @server.resource("secret://notes", name="notes", description="Forgot to declare a permission.")
+    def notes() -> str:
+        return "the lead's unmasked phone: 303-555-0188"
+
+    async with Client(server) as client:
+        assert "secret://notes" not in {str(r.uri) for r in (await client.list_resources()).resources}
+        error = await protocol_error(client.read_resource("secret://notes"))
+    assert error.error.code == INVALID_PARAMS and "0188" not in error.error.message
+
+
 async def test_only_a_door_s_own_arguments_complete(harness: Harness, agent: Client) -> None:
     before = len(await records(harness))
     triage = PromptReference(type="ref/prompt", name="csr_daily_triage")

@@ -1,6 +1,7 @@
 """Resources, resource templates, prompts and completions behind the guard tools pass (DESIGN §4).
 
-Each of them is declared here with its permission, as tools are in the registry. One server middleware
+Each of them declares its permission with ``Doors`` where it is registered (``resources.py``,
+``prompts.py``), as tools do in the registry. One server middleware
 sends every ``resources/read``, ``prompts/get`` and ``completion/complete`` through
 ``guard.through_the_guard`` — the permission check, error mapping and one audit record per request —
 and filters ``resources/list``, ``resources/templates/list`` and ``prompts/list`` to what the principal
@@ -98,9 +99,6 @@ class Doors:
         required: tuple[str, ...] = (),
     ) -> None:
         self._prompts[name] = DoorSpec("prompt", name, _declared(permission), arguments, required)
-
-    def all(self) -> list[DoorSpec]:
-        return [*self._resources.values(), *self._templates.values(), *self._prompts.values()]
 
     # -- finding -------------------------------------------------------------------------------------
     def for_uri(self, uri: str) -> tuple[DoorSpec, dict[str, Any]] | None:

@@ -32,7 +32,7 @@ from st_mcp.services.outreach.poller import poll_forever
 from st_mcp.upstream import Upstream
 
 TITLE = "st-mcp — ServiceTitan agent"
-WEBSITE_URL = "https://pypi.org/project/st-mcp/"  # where the package is published (DESIGN §7 checklist)
+WEBSITE_URL = "https://pypi.org/project/st-mcp/"  # where the package is published
 # A small inline SVG (a speech bubble over a wrench-orange square): no network fetch, no tracking.
 ICON = Icon(
     src="data:image/svg+xml;base64,PHN2ZyB4bWxucz0iaHR0cDovL3d3dy53My5vcmcvMjAwMC9zdmciIHZpZXdCb3g9IjAgMCA2NCA2NCI+"

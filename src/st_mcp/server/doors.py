@@ -115,7 +115,7 @@ class Doors:
         if getattr(ref, "type", None) == "ref/prompt":
             return self._prompts.get(ref.name)
         uri = getattr(ref, "uri", None)
-        return self._templates.get(uri) or self._resources.get(uri) if isinstance(uri, str) else None
+        return (self._templates.get(uri) or self._resources.get(uri)) if isinstance(uri, str) else None
 
     # -- the middleware ------------------------------------------------------------------------------
     async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:

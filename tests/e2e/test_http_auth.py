@@ -335,6 +335,20 @@ async def test_csr_jwt_works(stack: Stack, endpoint: Endpoint, mode: str) -> Non
     assert found["customers"][0]["name"] == "Jordan Avery"
 
 
+@pytest.mark.parametrize("mode", MODES)
+async def test_instructions_speak_to_the_token_s_principal(
+    stack: Stack, endpoint: Endpoint, mode: str
+) -> None:
+    """initialize (and server/discover) answers with the rules of the toolsets this token's role has."""
+    with anyio.fail_after(TEST_TIMEOUT):
+        async with connected(endpoint, AUDITOR_KEY, mode) as client:
+            as_auditor = client.instructions or ""
+        async with connected(endpoint, CSR_KEY, mode) as client:
+            as_csr = client.instructions or ""
+    assert "get_audit_log" in as_auditor and "Speed to Lead" not in as_auditor
+    assert "Speed to Lead" in as_csr and "get_audit_log" not in as_csr
+
+
 async def test_csr_api_key_works(stack: Stack, endpoint: Endpoint) -> None:
     with anyio.fail_after(TEST_TIMEOUT):
         async with connected(endpoint, CSR_KEY, "legacy") as client:

@@ -1,5 +1,6 @@
-"""Permissions decided in one place: every tool × every role, in tools/list and on call; the
-read-only switch and toolsets; call data hidden without Listen to Call Recording."""
+"""Permissions decided in one place: every tool, resource, resource template and prompt × every role, in
+the lists and on call, read, render and completion (each attempt one audit record); the read-only switch
+and toolsets; call data hidden without Listen to Call Recording."""
 
 from __future__ import annotations
 
@@ -8,11 +9,14 @@ from typing import Any
 
 import pytest
 from mcp import Client
+from mcp.shared.exceptions import MCPError
+from mcp.types import INVALID_PARAMS, PromptReference, ResourceTemplateReference
 
 from st_mcp.config import AccessSettings, IdentitySettings
 from st_mcp.policy.permissions import DEFAULT_ROLES
 from st_mcp.server import create_server
 from st_mcp.server.tools.registry import TOOLS
+from st_mcp.store.audit import AuditLog
 
 from .conftest import Harness, ok
 
@@ -86,12 +90,105 @@ async def test_permission_matrix_in_tools_list_and_on_call(as_role: tuple[str, C
             assert f"The role '{role}' may not call {tool}" in text, text
 
 
+# Every resource, template and prompt with the permission DESIGN §4 gives it — written out here rather
+# than read from the code, so changing a declaration fails this test.
+JOB_TYPES, INTERACTION = "servicetitan://job-types", "interaction://{interaction_id}"
+JOB_TYPE = "servicetitan://job-types/{job_type}"
+DOORS: dict[str, str] = {
+    JOB_TYPES: "capacity.read",
+    JOB_TYPE: "capacity.read",
+    INTERACTION: "chats.view",
+    "csr_daily_triage": "chats.view",
+    "interaction_overview_summary": "chats.view",
+    "speed_to_lead_sms": "agent.converse",
+    "speed_to_lead_voice": "agent.converse",
+    "inbound_receptionist": "agent.converse",
+}
+PROMPTS = [name for name in DOORS if "://" not in name]
+
+
+def may(role: str, door: str, *also: str) -> bool:
+    return all(permission in DEFAULT_ROLES[role] for permission in (DOORS[door], *also))
+
+
+async def attempt(call: Any) -> str | None:
+    """None when the request succeeded, else the protocol error's message (it must be -32602 or -32603)."""
+    try:
+        await call
+    except MCPError as exc:
+        assert exc.error.code in (INVALID_PARAMS, -32603), exc.error
+        return exc.error.message
+    return None
+
+
+async def test_permission_matrix_for_resources_templates_and_prompts(
+    harness: Harness, as_role: tuple[str, Client]
+) -> None:
+    role, client = as_role
+    resources = {str(r.uri) for r in (await client.list_resources()).resources}
+    templates = {t.uri_template for t in (await client.list_resource_templates()).resource_templates}
+    prompts = {p.name for p in (await client.list_prompts()).prompts}
+    assert resources == {JOB_TYPES} if may(role, JOB_TYPES) else not resources
+    assert templates == {door for door in (JOB_TYPE, INTERACTION) if may(role, door)}
+    assert prompts == {name for name in PROMPTS if may(role, name)}
+
+    log = AuditLog(harness.engine)
+    before = len([record async for record in log.iter_since()])
+    expected: list[tuple[str, str, str, bool]] = []  # (kind, door, what the refusal names, allowed)
+    reads = {
+        JOB_TYPES: JOB_TYPES,
+        JOB_TYPE: "servicetitan://job-types/no%20heat",
+        INTERACTION: "interaction://int_missing",
+    }
+    for door, uri in reads.items():
+        expected.append(("resource_read", door, f"read {door}", may(role, door)))
+        message = await attempt(client.read_resource(uri))
+        assert_refused_or_not(role, expected[-1], message)
+    for name in PROMPTS:
+        arguments = {} if name == "csr_daily_triage" else {"interaction_id": "int_missing"}
+        expected.append(("prompt_get", name, f"render the prompt {name}", may(role, name)))
+        message = await attempt(client.get_prompt(name, arguments))
+        assert_refused_or_not(role, expected[-1], message)
+    # Completing an interaction id lists conversations: it needs View Customer Chats as well.
+    completions: list[tuple[Any, str, str]] = [
+        (PromptReference(type="ref/prompt", name=name), name, "interaction_id") for name in PROMPTS[1:]
+    ]
+    completions.append(
+        (PromptReference(type="ref/prompt", name="csr_daily_triage"), "csr_daily_triage", "since")
+    )
+    for template, argument in ((INTERACTION, "interaction_id"), (JOB_TYPE, "job_type")):
+        completions.append((ResourceTemplateReference(type="ref/resource", uri=template), template, argument))
+    for ref, door, argument in completions:
+        also = ("chats.view",) if argument == "interaction_id" else ()
+        expected.append(("completion", door, f"complete {argument} of {door}", may(role, door, *also)))
+        message = await attempt(client.complete(ref, {"name": argument, "value": ""}))
+        assert_refused_or_not(role, expected[-1], message)
+
+    records = [record async for record in log.iter_since()][before:]
+    assert [(r.kind, r.tool) for r in records] == [(kind, door) for kind, door, _, _ in expected]
+    for record, (_, _, _, allowed_) in zip(records, expected, strict=True):
+        assert (record.outcome == "denied") is not allowed_, (role, record.tool, record.outcome)
+        assert (record.role, record.principal) == (role, f"test-{role}")
+
+
+def assert_refused_or_not(role: str, expected: tuple[str, str, str, bool], message: str | None) -> None:
+    _, door, action, allowed_ = expected
+    if allowed_:
+        assert message is None or "may not" not in message, (role, door, message)
+    else:
+        assert message is not None and message.startswith(f"The role '{role}' may not {action}"), message
+
+
 async def test_read_only_drops_every_writing_tool(harness: Harness) -> None:
     async with await connect_as(harness, "manager", read_only=True) as client:
         listed = {tool.name for tool in (await client.list_tools()).tools}
         assert listed == {s.name for s in TOOLS if s.annotations.read_only_hint}
-        refused = await client.call_tool("book_job", ARGUMENTS["book_job"])
-        assert refused.is_error and "book_job" in refused.content[0].text  # type: ignore[union-attr]
+        with pytest.raises(MCPError) as refused:  # not registered at all: an unknown tool
+            await client.call_tool("book_job", ARGUMENTS["book_job"])
+        assert refused.value.error.code == INVALID_PARAMS
+        assert (
+            refused.value.error.message == "Unknown tool 'book_job'. tools/list names the tools you may call."
+        )
 
 
 async def test_toolsets_keep_the_list_short(harness: Harness) -> None:

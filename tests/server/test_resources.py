@@ -109,3 +109,22 @@ async def test_job_types_follow_the_configured_allowlist(harness: Harness) -> No
         text, _ = await read_text(client, "servicetitan://job-types")
 
     assert [item["name"] for item in json.loads(text)["job_types"]] == ["Drain Cleaning", "Heating Repair"]
+
+
+@pytest.mark.parametrize("job_type", ["Heating%20Repair", "no%20heat", str(HEATING_REPAIR)])
+async def test_one_job_type_by_name_alias_or_id(agent: Client, job_type: str) -> None:
+    text, mime_type = await read_text(agent, f"servicetitan://job-types/{job_type}")
+
+    assert mime_type == "application/json"
+    item = json.loads(text)
+    assert (item["job_type_id"], item["name"]) == (HEATING_REPAIR, "Heating Repair")
+    assert "no heat" in item["aliases"]
+
+
+async def test_an_unknown_job_type_is_not_found_and_names_the_choices(agent: Client) -> None:
+    with pytest.raises(MCPError) as raised:
+        await agent.read_resource("servicetitan://job-types/Pool%20Cleaning")
+
+    assert raised.value.error.code == INVALID_PARAMS
+    assert "Unknown job type 'Pool Cleaning'" in raised.value.error.message
+    assert "Heating Repair" in raised.value.error.message

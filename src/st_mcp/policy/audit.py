@@ -28,9 +28,17 @@ from pydantic_core import to_jsonable_python
 
 GENESIS_HASH = "0" * 64
 
-Kind = Literal["tool_call", "compliance", "permission"]
+Kind = Literal["tool_call", "resource_read", "prompt_get", "completion", "compliance", "permission"]
 Outcome = Literal["ok", "denied", "blocked", "error"]
-KINDS: tuple[str, ...] = ("tool_call", "compliance", "permission")
+# The first four are requests through the guard (server/guard.py), one record per request.
+KINDS: tuple[str, ...] = (
+    "tool_call",
+    "resource_read",
+    "prompt_get",
+    "completion",
+    "compliance",
+    "permission",
+)
 OUTCOMES: tuple[str, ...] = ("ok", "denied", "blocked", "error")
 
 REDACTED = "[redacted]"

@@ -116,8 +116,30 @@ class Policy:
         return permission in self.permissions_of(role)
 
     def may_call(self, role: str, tool: str, needs_any_of: Iterable[str]) -> Decision:
-        needed = tuple(needs_any_of)
-        if any(self.can(role, permission) for permission in needed):
-            return Decision(True)
-        wording = " or ".join(f"{p} ({PERMISSIONS[p]})" for p in needed)
-        return Decision(False, f"The role '{role}' may not call {tool}: it needs {wording}.")
+        return self.may(role, f"call {tool}", needs_any_of)
+
+    def may(
+        self, role: str, action: str, needs_any_of: Iterable[str], also_needs: Iterable[str] = ()
+    ) -> Decision:
+        """Whether ``role`` may do ``action`` ("call book_job", "read interaction://{interaction_id}"):
+        it needs one of ``needs_any_of`` and every one of ``also_needs``. A door that declares no
+        permission is closed (fail safe: forgetting to declare one hides it rather than opening it)."""
+        needed, also = tuple(needs_any_of), tuple(also_needs)
+        if not needed:
+            return Decision(False, f"The role '{role}' may not {action}: it declares no permission.")
+        if not any(self.can(role, permission) for permission in needed):
+            wording = " or ".join(f"{p} ({PERMISSIONS[p]})" for p in needed)
+            return Decision(False, f"The role '{role}' may not {action}: it needs {wording}.")
+        missing = [p for p in also if not self.can(role, p)]
+        if missing:
+            wording = " and ".join(f"{p} ({PERMISSIONS[p]})" for p in missing)
+            return Decision(False, f"The role '{role}' may not {action}: it needs {wording}.")
+        return Decision(True)
+
+
+# Completing these arguments lists records, so it also needs the permission that reads them.
+ARGUMENT_PERMISSIONS: dict[str, tuple[str, ...]] = {"interaction_id": ("chats.view",)}
+
+
+def argument_needs(argument: str) -> tuple[str, ...]:
+    return ARGUMENT_PERMISSIONS.get(argument, ())

@@ -8,27 +8,40 @@ from collections.abc import AsyncIterator
 
 import anyio
 from mcp.server.mcpserver import MCPServer
+from mcp.types import Icon
 
 from st_mcp import __version__
 from st_mcp.config import Settings
 from st_mcp.messaging.gateway import Gateway
+from st_mcp.policy.permissions import Policy, build_roles
+from st_mcp.server.arguments import ArgumentCheckedTool
 from st_mcp.server.auth import build_verifier, sdk_auth_settings
+from st_mcp.server.client_log import register_logging
+from st_mcp.server.completions import register_completions
 from st_mcp.server.context import AppContext, open_app_context
+from st_mcp.server.doors import Doors
 from st_mcp.server.guard import guarded
+from st_mcp.server.instructions import PrincipalInstructions, compose_instructions
 from st_mcp.server.prompts import register_prompts
 from st_mcp.server.resources import register_resources
 from st_mcp.server.shared import SharedAppContext
 from st_mcp.server.tools import admin, agent, conversation, interactions  # noqa: F401 - importing registers them
-from st_mcp.server.visibility import exposed_tools, hide_tools_the_principal_may_not_call
+from st_mcp.server.visibility import ToolVisibility, exposed_tools
 from st_mcp.server.webhooks import register_webhooks
 from st_mcp.services.outreach.poller import poll_forever
 from st_mcp.upstream import Upstream
 
-INSTRUCTIONS = """\
-You are connected to a home-service contractor's ServiceTitan account through st-mcp.
-Look the caller up first (lookup_customer), offer only windows returned by get_available_slots,
-book with book_job using the slot_id unchanged, and escalate_to_dispatcher when the caller asks for
-a person, is upset, or reports an emergency. Never invent prices or availability."""
+TITLE = "st-mcp — ServiceTitan agent"
+WEBSITE_URL = "https://pypi.org/project/st-mcp/"  # where the package is published
+# A small inline SVG (a speech bubble over a wrench-orange square): no network fetch, no tracking.
+ICON = Icon(
+    src="data:image/svg+xml;base64,PHN2ZyB4bWxucz0iaHR0cDovL3d3dy53My5vcmcvMjAwMC9zdmciIHZpZXdCb3g9IjAgMCA2NCA2NCI+"
+    "PHJlY3Qgd2lkdGg9IjY0IiBoZWlnaHQ9IjY0IiByeD0iMTIiIGZpbGw9IiNlODZhMWUiLz48cGF0aCBkPSJNMTQgMThoMzZhNCA0IDAg"
+    "MCAxIDQgNHYxOGE0IDQgMCAwIDEtNCA0SDI4bC0xMCA4di04aC00YTQgNCAwIDAgMS00LTRWMjJhNCA0IDAgMCAxIDQtNHoiIGZpbGw9"
+    "IiNmZmYiLz48L3N2Zz4=",
+    mime_type="image/svg+xml",
+    sizes=["any"],
+)
 
 # The RFC 9728 resource when neither [auth].public_url nor the listener's URL is given.
 DEFAULT_RESOURCE_URL = "http://127.0.0.1:8000/mcp"
@@ -62,16 +75,9 @@ def create_server(
 
     resource = resource_url or DEFAULT_RESOURCE_URL
     verifier = build_verifier(settings, resource)  # None: no [auth], so stdio / loopback only
-    server = MCPServer(
-        "st-mcp",
-        version=__version__,
-        instructions=INSTRUCTIONS,
-        lifespan=lifespan,
-        token_verifier=verifier,
-        auth=sdk_auth_settings(settings.auth, resource) if verifier is not None else None,
-    )
-    for spec in exposed_tools(settings):
-        server.add_tool(
+    specs = exposed_tools(settings)
+    tools = [
+        ArgumentCheckedTool.from_function(
             guarded(spec.fn, spec.permissions),
             name=spec.name,
             title=spec.title,
@@ -79,8 +85,29 @@ def create_server(
             annotations=spec.annotations,
             structured_output=True,
         )
-    server.middleware.append(hide_tools_the_principal_may_not_call)
-    register_prompts(server, settings)
-    register_resources(server)
+        for spec in specs
+    ]
+    # The process principal's instructions (stdio); on HTTP PrincipalInstructions answers per request.
+    policy = Policy(build_roles(settings.access.roles))
+    server = MCPServer(
+        "st-mcp",
+        title=TITLE,
+        version=__version__,
+        website_url=WEBSITE_URL,
+        icons=[ICON],
+        instructions=compose_instructions(policy, settings.identity.role, specs),
+        lifespan=lifespan,
+        token_verifier=verifier,
+        auth=sdk_auth_settings(settings.auth, resource) if verifier is not None else None,
+        tools=tools,
+    )
+    doors = Doors()
+    server.middleware.append(PrincipalInstructions(specs))
+    server.middleware.append(ToolVisibility(specs))
+    server.middleware.append(doors)
+    register_prompts(server, settings, doors)
+    register_resources(server, doors)
+    register_completions(server)
+    register_logging(server)
     register_webhooks(server, settings, shared)
     return server

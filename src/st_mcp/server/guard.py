@@ -1,11 +1,15 @@
-"""The one wrapper every tool goes through: permissions, error mapping, upstream accounting, audit.
+"""The one guard every request kind goes through: permissions, error mapping, upstream accounting, audit.
+
+Tools pass it through ``guarded`` (a wrapper around each tool function); resources, resource templates,
+prompts and completions through the server middleware in ``doors.py``. Both call ``through_the_guard``,
+so the rules below hold for every door.
 
 Errors split in two (as sentry-mcp does): the caller's input is wrong or the request cannot be done
 (``UserInputError`` and ServiceTitan 4xx) → the message goes to the model verbatim as an ``isError``
 result with a next step; we failed → the details are logged on stderr with an id, and the model gets
 only that id and a generic next step. Secrets never appear in either (the client never puts them in
-messages). Permissions are checked here and every call — allowed or not — leaves exactly one audit
-record, so no tool can forget either.
+messages). Permissions are checked here and every call, read, render or completion — allowed or not —
+leaves exactly one audit record, so no door can forget either.
 
 Audit outcomes (DESIGN §7): ``ok``; ``denied`` (the role lacks the permission); ``blocked`` (a
 compliance rule refused: ``Blocked``, reason "<rule>: <message>"); ``error`` (anything else that did
@@ -22,13 +26,18 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator, Mapping
-from typing import Any, ParamSpec, TypeVar
+from dataclasses import dataclass
+from typing import Any, Literal, ParamSpec, TypeVar
 
 import anyio
+from mcp.server.context import ServerRequestContext
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
+from mcp.shared.exceptions import MCPError
 
+from st_mcp.notices import listening
 from st_mcp.policy.identity import Principal
+from st_mcp.server.client_log import listener_for
 from st_mcp.server.context import AppContext, CallRecord
 from st_mcp.services.audit import calling_over
 from st_mcp.services.errors import Blocked, UserInputError
@@ -53,6 +62,89 @@ def app_context(ctx: Context) -> AppContext:
     return ctx.request_context.lifespan_context  # type: ignore[no-any-return]
 
 
+@dataclass(frozen=True, slots=True)
+class Door:
+    """One request as the guard sees it: what kind of door, which one, and what it needs."""
+
+    kind: str  # the audit kind: tool_call, resource_read, prompt_get or completion
+    name: str  # as audited: the tool, resource (template), or prompt
+    action: str  # how a refusal words it: "call get_interaction", "read interaction://{interaction_id}"
+    needs_any_of: tuple[str, ...]
+    also_needs: tuple[str, ...] = ()
+
+
+# How a refusal reaches the client: a tool answers an isError result, other doors a protocol error.
+Failure = Literal["denied", "blocked", "input", "ours"]
+Refuse = Callable[[Failure, str], Exception]
+
+
+async def through_the_guard(
+    app: AppContext,
+    transport: str,
+    door: Door,
+    arguments: Mapping[str, Any],
+    call: Callable[[], Awaitable[R]],
+    refuse: Refuse,
+    session: Any = None,
+) -> R:
+    """Check the permission, run ``call``, map its errors, account for it and leave one audit record.
+
+    The one code path every request kind shares: tools (``guarded``) and resources, prompts and
+    completions (``doors.py``). An ``MCPError`` raised inside is already a protocol answer with the
+    right code, so it passes unchanged (and is audited as ``error``). ``session``: the client's, which
+    hears the notices (``st_mcp.notices``) raised while the request runs."""
+    principal = app.principal
+    started = time.perf_counter()
+    decision = app.policy.may(principal.role, door.action, door.needs_any_of, door.also_needs)
+    if not decision.allowed:
+        app.calls.append(CallRecord(door.name, "denied", 0, 0.0))
+        log.info("%s=%s outcome=denied role=%s", _LOG_KEY[door.kind], door.name, principal.role)
+        about = _interaction_id(arguments, None)
+        await _audit(app, principal, transport, door, arguments, "denied", decision.reason, about, 0, started)
+        raise refuse("denied", decision.reason)
+    outcome, reason, interaction_id = "error", "cancelled before it finished", None
+    with app.st.meter.measure() as upstream, calling_over(transport), listening(listener_for(session)):
+        try:
+            result = await call()
+            outcome, reason, interaction_id = "ok", None, _interaction_id(arguments, result)
+            return result
+        except Exception as raised:
+            exc = _leaf(raised)  # concurrent failures arrive grouped: classified once, here
+            interaction_id = _interaction_id(arguments, None)
+            if isinstance(exc, Blocked):
+                outcome, reason = "blocked", f"{exc.rule}: {exc}"
+                interaction_id = exc.interaction_id or interaction_id
+                raise refuse("blocked", str(exc)) from None
+            if isinstance(exc, UserInputError):
+                reason = str(exc)
+                raise refuse("input", reason) from None
+            if isinstance(exc, MCPError) and door.kind != "tool_call":
+                reason = exc.error.message  # already a protocol answer with the right code
+                raise exc from None
+            # A tool answers with an isError result, never a protocol error.
+            reason = _explain(door.name, exc)
+            raise refuse("ours", reason) from None
+        finally:
+            elapsed = (time.perf_counter() - started) * 1000
+            app.calls.append(CallRecord(door.name, outcome, upstream.count, elapsed))
+            log.info(
+                "%s=%s outcome=%s upstream=%d ms=%.1f",
+                _LOG_KEY[door.kind], door.name, outcome, upstream.count, elapsed,
+            )  # fmt: skip
+            await _audit(
+                app, principal, transport, door, arguments, outcome, reason, interaction_id,
+                upstream.count, started,
+            )  # fmt: skip
+
+
+_LOG_KEY = {
+    "tool_call": "tool",
+    "resource_read": "resource",
+    "prompt_get": "prompt",
+    "completion": "completion",
+}
+
+
 def guarded(fn: Callable[P, Awaitable[R]], needs_any_of: tuple[str, ...]) -> Callable[P, Awaitable[R]]:
     """Wrap a tool function (which must take ``ctx: Context``) with the permission check, error mapping,
     accounting and the audit record."""
@@ -60,46 +152,20 @@ def guarded(fn: Callable[P, Awaitable[R]], needs_any_of: tuple[str, ...]) -> Cal
     signature = inspect.signature(fn)
     if "ctx" not in signature.parameters:
         raise TypeError(f"tool {name} must accept ctx: Context")
+    door = Door("tool_call", name, f"call {name}", needs_any_of)
 
     @functools.wraps(fn)
     async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         ctx: Context = kwargs["ctx"]  # type: ignore[assignment]
-        app = app_context(ctx)
-        principal = app.principal
-        transport = transport_of(ctx)
-        arguments = _arguments(signature, args, kwargs)
-        started = time.perf_counter()
-        decision = app.policy.may_call(principal.role, name, needs_any_of)
-        if not decision.allowed:
-            app.calls.append(CallRecord(name, "denied", 0, 0.0))
-            log.info("tool=%s outcome=denied role=%s", name, principal.role)
-            await _audit(
-                app, principal, transport, name, arguments, "denied", decision.reason, None, 0, started
-            )
-            raise ToolError(decision.reason)
-        outcome, reason, interaction_id = "error", "cancelled before it finished", None
-        with app.st.meter.measure() as upstream, calling_over(transport):
-            try:
-                result = await fn(*args, **kwargs)
-                outcome, reason, interaction_id = "ok", None, _interaction_id(arguments, result)
-                return result
-            except Exception as raised:
-                exc = _leaf(raised)
-                interaction_id = _interaction_id(arguments, None)
-                if isinstance(exc, Blocked):
-                    outcome, reason = "blocked", f"{exc.rule}: {exc}"
-                    interaction_id = exc.interaction_id or interaction_id
-                    raise ToolError(str(exc)) from None
-                reason = str(exc) if isinstance(exc, UserInputError) else _explain(name, exc)
-                raise ToolError(reason) from None
-            finally:
-                elapsed = (time.perf_counter() - started) * 1000
-                app.calls.append(CallRecord(name, outcome, upstream.count, elapsed))
-                log.info("tool=%s outcome=%s upstream=%d ms=%.1f", name, outcome, upstream.count, elapsed)
-                await _audit(
-                    app, principal, transport, name, arguments, outcome, reason, interaction_id,
-                    upstream.count, started,
-                )  # fmt: skip
+        return await through_the_guard(
+            app_context(ctx),
+            transport_of(ctx),
+            door,
+            _arguments(signature, args, kwargs),
+            lambda: fn(*args, **kwargs),
+            lambda _failure, message: ToolError(message),
+            _session_of(ctx),
+        )
 
     return wrapper
 
@@ -108,7 +174,7 @@ async def _audit(
     app: AppContext,
     principal: Principal,
     transport: str,
-    tool: str,
+    door: Door,
     arguments: Mapping[str, Any],
     outcome: str,
     reason: str | None,
@@ -128,7 +194,8 @@ async def _audit(
             await app.audit.record_tool_call(
                 principal=principal,
                 transport=transport,
-                tool=tool,
+                kind=door.kind,
+                tool=door.name,
                 arguments=arguments,
                 outcome=outcome,
                 reason=reason,
@@ -140,14 +207,31 @@ async def _audit(
             raise TimeoutError(f"no answer from the database in {AUDIT_WRITE_TIMEOUT:.0f} s")
     except Exception:
         audit_log.exception(
-            "AUDIT WRITE FAILED: tool=%s principal=%s outcome=%s was not recorded",
-            tool,
+            "AUDIT WRITE FAILED: %s=%s principal=%s outcome=%s was not recorded",
+            _LOG_KEY[door.kind],
+            door.name,
             principal.name,
             outcome,
         )
 
 
+def _session_of(ctx: Context) -> Any:
+    try:
+        return ctx.request_context.session
+    except ValueError:
+        return None
+
+
 def transport_of(ctx: Context) -> str:
+    """How this call arrived (see ``transport_of_request``); ``internal`` outside a request."""
+    try:
+        request_context = ctx.request_context
+    except ValueError:
+        return "internal"
+    return transport_of_request(request_context)
+
+
+def transport_of_request(request_context: ServerRequestContext[Any, Any]) -> str:
     """How this call arrived: ``http`` (streamable HTTP), ``sse``, ``stdio``, or ``memory`` (in-process).
 
     On HTTP and SSE the SDK hands over the Starlette request that carried the message; the legacy SSE
@@ -155,10 +239,6 @@ def transport_of(ctx: Context) -> str:
     not (its session travels in a header). Without a request, the dispatcher's transport kind tells an
     in-process client (``direct``) from a JSON-RPC stream (stdio here).
     """
-    try:
-        request_context = ctx.request_context
-    except ValueError:
-        return "internal"
     request = request_context.request
     if request is not None:
         query = getattr(request, "query_params", None) or {}
@@ -189,9 +269,9 @@ def _interaction_id(arguments: Mapping[str, Any], result: Any) -> str | None:
 
 
 def _leaf(exc: BaseException) -> BaseException:
-    """Errors are classified once, here: an exception group from concurrent upstream calls is reported
-    as the one failure that explains it best — the caller's own mistake or a compliance refusal first,
-    then ServiceTitan's answer (retryable or not), then anything else."""
+    """An exception group from concurrent upstream calls, reported as the one failure that explains it
+    best: the caller's own mistake or a compliance refusal first, then ServiceTitan's answer (retryable
+    or not), then anything else."""
     if not isinstance(exc, BaseExceptionGroup):
         return exc
     leaves = list(_leaves(exc))

@@ -1,18 +1,22 @@
 """Prompt files → MCP prompts, rendered with live context.
 
-Each Markdown file has front matter (``name``, ``title``, ``description``, ``arguments``: a list of
-``name``/``description``/``required``) and a body with ``string.Template`` ``$placeholders``, filled from
-``services.prompt_context`` (its ``CONVERSATION_KEYS`` / ``TRIAGE_KEYS``). Unknown placeholders stay
+Each Markdown file has front matter (``name``, ``title``, ``description``, ``permission``: what a
+principal needs to see and render it, ``arguments``: a list of ``name``/``description``/``required``)
+and a body with ``string.Template`` ``$placeholders``, filled from ``services.prompt_context`` (its
+``CONVERSATION_KEYS`` / ``TRIAGE_KEYS``). Unknown placeholders stay
 visible rather than failing, so a typo in an operator's file shows in the output instead of crashing.
 
 The shipped files live in the repository's ``prompts/`` folder, installed as the package
 ``st_mcp.prompt_files``. A file in ``settings.prompts_dir`` whose prompt name matches a shipped one
 replaces it; a new name is added. Which facts a prompt gets follows from its arguments: a prompt that
 takes ``interaction_id`` is about one conversation, any other gets the triage facts (``since``).
+An operator's file that declares no permission keeps the shipped prompt's, and a new one needs
+``chats.view`` (it renders conversations). Every render passes the guard (``doors.py``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.resources
 import logging
 import re
@@ -27,7 +31,9 @@ from mcp.shared.exceptions import MCPError
 from mcp.types import INVALID_PARAMS
 
 from st_mcp.config import Settings
+from st_mcp.policy.permissions import PERMISSIONS
 from st_mcp.server.context import AppContext
+from st_mcp.server.doors import Doors
 from st_mcp.server.guard import app_context
 from st_mcp.services.errors import UserInputError
 from st_mcp.services.prompt_context import CONVERSATION_KEYS, TRIAGE_KEYS, PromptContext
@@ -36,7 +42,9 @@ log = logging.getLogger("st_mcp.prompts")
 
 SHIPPED_PACKAGE = "st_mcp.prompt_files"
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
-_FIELDS = frozenset({"name", "title", "description", "arguments"})
+_FIELDS = frozenset({"name", "title", "description", "permission", "arguments"})
+# A prompt renders conversations, so one that declares nothing needs View Customer Chats.
+DEFAULT_PERMISSION = "chats.view"
 _ARGUMENT_FIELDS = frozenset({"name", "description", "required"})
 
 
@@ -52,6 +60,7 @@ class PromptFile:
     arguments: tuple[PromptArgument, ...]
     template: Template
     source: str
+    permission: str | None = None  # None: not declared in the file
 
     @property
     def about_one_conversation(self) -> bool:
@@ -73,6 +82,11 @@ def parse_prompt(text: str, source: str) -> PromptFile:
     if not _NAME.match(name):
         raise PromptFileError(f"{source}: 'name' must be lower_snake_case, got {name!r}")
     body = "\n".join(lines[end + 1 :]).strip() + "\n"
+    permission = fields.get("permission") or None
+    if permission is not None and permission not in PERMISSIONS:
+        raise PromptFileError(
+            f"{source}: unknown permission {permission!r} (use one of {', '.join(PERMISSIONS)})"
+        )
     return PromptFile(
         name=name,
         title=fields.get("title") or None,
@@ -80,6 +94,7 @@ def parse_prompt(text: str, source: str) -> PromptFile:
         arguments=tuple(arguments),
         template=Template(body),
         source=source,
+        permission=permission,
     )
 
 
@@ -155,6 +170,10 @@ def load_prompts(prompts_dir: str | None = None) -> list[PromptFile]:
                 log.warning("ignoring prompt file %s: %s", path, exc)
                 continue
             log.info("prompt %s: using %s", prompt.name, path)
+            shipped = prompts.get(prompt.name)
+            if prompt.permission is None:
+                inherited = shipped.permission if shipped is not None else None
+                prompt = dataclasses.replace(prompt, permission=inherited or DEFAULT_PERMISSION)
             prompts[prompt.name] = prompt
     for prompt in prompts.values():
         _warn_unknown_placeholders(prompt)
@@ -170,8 +189,11 @@ def _warn_unknown_placeholders(prompt: PromptFile) -> None:
 
 
 # ---------------------------------------------------------------------- serving
-def register_prompts(server: MCPServer, settings: Settings) -> None:
+def register_prompts(server: MCPServer, settings: Settings, doors: Doors) -> None:
     for prompt in load_prompts(settings.prompts_dir):
+        names = tuple(argument.name for argument in prompt.arguments)
+        required = tuple(argument.name for argument in prompt.arguments if argument.required)
+        doors.prompt(prompt.name, prompt.permission or DEFAULT_PERMISSION, names, required)
         server.add_prompt(
             Prompt(
                 name=prompt.name,

@@ -2,81 +2,77 @@
 
 ``interaction://{interaction_id}`` is a template, so the SDK hands it the request context. The job-type
 list has a fixed URI (so clients list it under resources/list), and the SDK gives static resources no
-context; a small middleware puts the connection's ``AppContext`` in a context variable for the read.
+context; the doors middleware (``doors.py``) keeps the request's ``AppContext`` at hand for the read.
+Each resource declares its permission there, and every read passes the guard.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from contextvars import ContextVar
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 from mcp.server.mcpserver.resources.base import Resource
+from mcp.shared.exceptions import MCPError
+from mcp.types import INVALID_PARAMS
 
 from st_mcp.server.context import AppContext
+from st_mcp.server.doors import Doors, current_app
 from st_mcp.server.guard import app_context
 from st_mcp.services.errors import NotFound, UserInputError
 from st_mcp.services.interactions.models import InteractionDetail, ThreadItem
 from st_mcp.servicetitan import ServiceTitanError
+from st_mcp.servicetitan.models.jpm import JobType
 
 INTERACTION_URI = "interaction://{interaction_id}"
 JOB_TYPES_URI = "servicetitan://job-types"
-
-_current_app: ContextVar[AppContext | None] = ContextVar("st_mcp_current_app", default=None)
-
-
-async def bind_app_context(ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
-    """Server middleware: expose this connection's AppContext to static resources while they are read."""
-    if ctx.method != "resources/read":
-        return await call_next(ctx)
-    token = _current_app.set(ctx.lifespan_context)
-    try:
-        return await call_next(ctx)
-    finally:
-        _current_app.reset(token)
+JOB_TYPE_URI = "servicetitan://job-types/{job_type}"
 
 
 class JobTypesResource(Resource):
     """The bookable job types (the configured allowlist, or every active type) with their aliases."""
 
     async def read(self) -> str:
-        app = _current_app.get()
+        app = current_app()
         if app is None:  # read outside a request (e.g. MCPServer.read_resource called directly)
             raise ResourceError("The job types can only be read over an MCP connection.")
         try:
-            types = await app.catalog.bookable_job_types()
-            units = {unit.id: unit.name for unit in await app.reference.business_units()}
+            items = await job_type_items(app, await app.catalog.bookable_job_types())
         except ServiceTitanError as exc:
-            raise ResourceError(
-                f"ServiceTitan did not answer ({type(exc).__name__}); read it again shortly."
-            ) from None
-        aliases: dict[str, list[str]] = {}
-        for alias, target in app.settings.booking.job_type_aliases.items():
-            aliases.setdefault(target.casefold(), []).append(alias)
-        items = [
-            {
-                "job_type_id": t.id,
-                "name": t.name,
-                "duration_minutes": t.duration // 60,
-                "priority": t.priority,
-                "business_units": [
-                    {"business_unit_id": unit_id, "name": units.get(unit_id)} for unit_id in t.businessUnitIds
-                ],
-                "aliases": sorted(aliases.get(t.name.casefold(), [])),
-            }
-            for t in sorted(types, key=lambda t: t.name)
-        ]
+            raise _upstream(exc) from None
         return json.dumps({"job_types": items}, indent=2)
 
 
-def register_resources(server: MCPServer) -> None:
-    server.middleware.append(bind_app_context)
+async def job_type_items(app: AppContext, types: list[JobType]) -> list[dict[str, Any]]:
+    units = {unit.id: unit.name for unit in await app.reference.business_units()}
+    aliases: dict[str, list[str]] = {}
+    for alias, target in app.settings.booking.job_type_aliases.items():
+        aliases.setdefault(target.casefold(), []).append(alias)
+    return [
+        {
+            "job_type_id": t.id,
+            "name": t.name,
+            "duration_minutes": t.duration // 60,
+            "priority": t.priority,
+            "business_units": [
+                {"business_unit_id": unit_id, "name": units.get(unit_id)} for unit_id in t.businessUnitIds
+            ],
+            "aliases": sorted(aliases.get(t.name.casefold(), [])),
+        }
+        for t in sorted(types, key=lambda t: t.name)
+    ]
+
+
+def _upstream(exc: ServiceTitanError) -> ResourceError:
+    return ResourceError(f"ServiceTitan did not answer ({type(exc).__name__}); read it again shortly.")
+
+
+def register_resources(server: MCPServer, doors: Doors) -> None:
+    doors.resource(JOB_TYPES_URI, "capacity.read")
     server.add_resource(
         JobTypesResource(
             uri=JOB_TYPES_URI,
@@ -87,6 +83,30 @@ def register_resources(server: MCPServer) -> None:
             mime_type="application/json",
         )
     )
+
+    doors.template(JOB_TYPE_URI, "capacity.read")
+
+    @server.resource(
+        JOB_TYPE_URI,
+        name="job_type",
+        title="One bookable job type",
+        description="One job type by id, name or alias (as get_available_slots accepts it): id, name, "
+        "duration, business units and aliases. completion/complete suggests names and aliases.",
+        mime_type="application/json",
+    )
+    async def one_job_type(job_type: str, ctx: Context) -> str:
+        app = app_context(ctx)
+        try:
+            resolved = await app.catalog.job_type(job_type)
+            (item,) = await job_type_items(app, [resolved])
+        except UserInputError as exc:
+            raise ResourceNotFoundError(str(exc)) from None
+        except ServiceTitanError as exc:
+            raise _upstream(exc) from None
+        return json.dumps(item, indent=2)
+
+    # Call transcripts and recordings inside need recordings.listen too (may_hear_calls).
+    doors.template(INTERACTION_URI, "chats.view")
 
     @server.resource(
         INTERACTION_URI,
@@ -101,8 +121,8 @@ def register_resources(server: MCPServer) -> None:
             detail = await app.interactions.detail(interaction_id, can_hear_calls=app.may_hear_calls)
         except NotFound as exc:
             raise ResourceNotFoundError(str(exc)) from None
-        except UserInputError as exc:
-            raise ResourceError(str(exc)) from None
+        except UserInputError as exc:  # the caller's mistake: invalid params, not our failure
+            raise MCPError(code=INVALID_PARAMS, message=str(exc)) from None
         return interaction_markdown(detail, ZoneInfo(app.settings.booking.business_timezone))
 
 

@@ -8,13 +8,16 @@ principal may not use is refused by the guard (``guard.py``), so hiding is never
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
+
+from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
+from mcp.shared.exceptions import MCPError
+from mcp.types import INVALID_PARAMS
 
 from st_mcp.config import Settings
 from st_mcp.server.context import AppContext
 from st_mcp.server.tools.registry import TOOLS, ToolSpec
-
-_BY_NAME = {spec.name: spec for spec in TOOLS}
 
 
 def exposed_tools(settings: Settings) -> list[ToolSpec]:
@@ -27,17 +30,30 @@ def exposed_tools(settings: Settings) -> list[ToolSpec]:
     ]
 
 
-async def hide_tools_the_principal_may_not_call(ctx: Any, call_next: Any) -> Any:
-    """Server middleware: ``tools/list`` shows a principal only the tools its role may call."""
-    result = await call_next(ctx)
-    if ctx.method != "tools/list" or not isinstance(result, dict):
+class ToolVisibility:
+    """Server middleware: ``tools/list`` shows a principal only the tools its role may call, and a call
+    to a tool this server does not expose is a protocol error (-32602, as the spec says), not a result."""
+
+    def __init__(self, exposed: Sequence[ToolSpec]) -> None:
+        self._exposed = {spec.name: spec for spec in exposed}
+
+    async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
+        if ctx.method == "tools/call":
+            name = (ctx.params or {}).get("name")
+            if isinstance(name, str) and name not in self._exposed:
+                raise MCPError(
+                    code=INVALID_PARAMS,
+                    message=f"Unknown tool '{name}'. tools/list names the tools you may call.",
+                )
+        result = await call_next(ctx)
+        if ctx.method != "tools/list" or not isinstance(result, dict):
+            return result
+        app: AppContext = ctx.lifespan_context
+        role = app.principal.role
+        result["tools"] = [
+            tool
+            for tool in result.get("tools", [])
+            if (spec := self._exposed.get(tool.get("name"))) is not None
+            and app.policy.may_call(role, spec.name, spec.permissions).allowed
+        ]
         return result
-    app: AppContext = ctx.lifespan_context
-    role = app.principal.role
-    result["tools"] = [
-        tool
-        for tool in result.get("tools", [])
-        if (spec := _BY_NAME.get(tool.get("name"))) is None
-        or app.policy.may_call(role, spec.name, spec.permissions).allowed
-    ]
-    return result

@@ -45,11 +45,13 @@ class AuditEventView(BaseModel):
     seq: int = Field(description="Position in the chain: 1, 2, 3, … with no gaps")
     event_id: str
     at: datetime
-    kind: str = Field(description="tool_call, compliance or permission")
+    kind: str = Field(
+        description="tool_call, resource_read, prompt_get, completion (requests), compliance or permission"
+    )
     principal: str
     role: str
     transport: str
-    tool: str = Field(description="The tool called, or the decision's name")
+    tool: str = Field(description="The tool, resource, prompt or completion's door, or the decision's name")
     arguments: dict[str, Any] = Field(description="As called, phones and e-mails masked, secrets removed")
     outcome: str = Field(description="ok, denied, blocked or error")
     reason: str | None = None
@@ -84,11 +86,13 @@ class AuditTrail:
         interaction_id: str | None = None,
         upstream_requests: int = 0,
         duration_ms: float = 0.0,
+        kind: str = "tool_call",
     ) -> AuditRecord:
-        """One tool call (the guard's business). Raises if the record cannot be written."""
+        """One request through the guard: a tool call, or (``kind``) a resource read, prompt render or
+        completion, ``tool`` naming the door. Raises if the record cannot be written."""
         event = audit_event(
             at=self._now(),
-            kind="tool_call",
+            kind=kind,
             principal=principal.name,
             role=principal.role,
             transport=transport,

@@ -17,6 +17,7 @@ import anyio
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 from tenacity.wait import wait_exponential_jitter
 
+from st_mcp.notices import notice
 from st_mcp.servicetitan.errors import (
     RateLimitedError,
     ServerError,
@@ -51,10 +52,15 @@ def retrying(policy: RetryPolicy, *, repeatable: bool) -> AsyncRetrying:
             return min(exc.retry_after, policy.max_retry_after)
         return backoff(state)
 
+    async def sleep(seconds: float) -> None:
+        # Whoever waits on this request hears why it takes longer (an MCP log message to the client).
+        await notice("warning", f"ServiceTitan is slow or busy; retrying in {seconds:.1f} s")
+        await policy.sleep(seconds)
+
     return AsyncRetrying(
         stop=stop_after_attempt(policy.max_attempts),
         wait=wait,
         retry=retry_if_exception(lambda exc: _is_retryable(exc, repeatable)),
-        sleep=policy.sleep,
+        sleep=sleep,
         reraise=True,
     )

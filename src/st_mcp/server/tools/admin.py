@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from mcp.server.mcpserver import Context
 from pydantic import Field
 
+from st_mcp.server.arguments import Iso8601Only
 from st_mcp.server.guard import app_context
 from st_mcp.server.tools.registry import tool
 from st_mcp.services.audit import AuditLogPage
@@ -24,8 +25,8 @@ from st_mcp.services.audit import AuditLogPage
 )
 async def get_audit_log(
     ctx: Context,
-    since: Annotated[datetime | None, Field(description="Events at or after (ISO 8601)")] = None,
-    until: Annotated[datetime | None, Field(description="Events before (ISO 8601)")] = None,
+    since: Annotated[datetime | None, Iso8601Only, Field(description="Events at or after (ISO 8601)")] = None,
+    until: Annotated[datetime | None, Iso8601Only, Field(description="Events before (ISO 8601)")] = None,
     principal: Annotated[str | None, Field(description="Only this principal's events, e.g. 'dana'")] = None,
     tool: Annotated[str | None, Field(description="Only calls of this tool, e.g. 'book_job'")] = None,
     outcome: Literal["ok", "denied", "blocked", "error"] | None = None,

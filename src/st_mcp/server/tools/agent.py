@@ -11,6 +11,7 @@ from typing import Annotated
 from mcp.server.mcpserver import Context
 from pydantic import Field
 
+from st_mcp.server.arguments import Iso8601Only, NumberAsText, ZipText
 from st_mcp.server.guard import app_context
 from st_mcp.server.tools.registry import tool
 from st_mcp.services.availability import SlotOffer, Urgency
@@ -19,7 +20,9 @@ from st_mcp.services.customers import CreatedCustomerResult, LookupResult
 from st_mcp.services.errors import UserInputError
 from st_mcp.services.escalation import EscalationReason, EscalationResult
 
-Phone = Annotated[str, Field(description="US phone number in any common format, e.g. (303) 555-0142")]
+Phone = Annotated[
+    str, NumberAsText, Field(description="US phone number in any common format, e.g. (303) 555-0142")
+]
 CustomerId = Annotated[int, Field(gt=0, description="ServiceTitan customer id from lookup_customer")]
 LocationId = Annotated[int, Field(gt=0, description="ServiceTitan location id of that customer")]
 JobId = Annotated[int, Field(gt=0, description="ServiceTitan job id")]
@@ -66,7 +69,7 @@ async def create_customer(
     street: Annotated[str, Field(min_length=1, description="Service address street and number")],
     city: Annotated[str, Field(min_length=1)],
     state: Annotated[str, Field(min_length=2, max_length=2, description="Two-letter state, e.g. CO")],
-    zip: Annotated[str, Field(description="5-digit ZIP of the service address")],
+    zip: Annotated[str, ZipText, Field(description="5-digit ZIP of the service address")],
     email: Annotated[str | None, Field(description="E-mail, if the caller offers one")] = None,
     unit: Annotated[str | None, Field(description="Apartment or unit")] = None,
 ) -> CreatedCustomerResult:
@@ -96,9 +99,15 @@ async def get_available_slots(
         str, Field(min_length=1, description="Job type id, name, or alias such as 'no heat'")
     ],
     location_id: Annotated[int | None, Field(gt=0, description="Service location (preferred)")] = None,
-    zip: Annotated[str | None, Field(description="Service ZIP when there is no location yet")] = None,
-    earliest: Annotated[datetime | None, Field(description="Not before (ISO 8601); default now")] = None,
-    latest: Annotated[datetime | None, Field(description="Not after (ISO 8601); default a week out")] = None,
+    zip: Annotated[
+        str | None, ZipText, Field(description="Service ZIP when there is no location yet")
+    ] = None,
+    earliest: Annotated[
+        datetime | None, Iso8601Only, Field(description="Not before (ISO 8601); default now")
+    ] = None,
+    latest: Annotated[
+        datetime | None, Iso8601Only, Field(description="Not after (ISO 8601); default a week out")
+    ] = None,
     urgency: Annotated[Urgency, Field(description="routine, soon (2 days) or emergency (24 h)")] = "routine",
     max_slots: Annotated[int, Field(ge=1, le=10)] = 3,
 ) -> SlotOffer:
@@ -112,11 +121,14 @@ async def get_available_slots(
     app = app_context(ctx)
     if location_id is None and not zip:
         raise UserInputError("Give location_id (from lookup_customer) or the service zip.")
+    # Progress for a client that sent a progressToken (a no-op otherwise): capacity spans several days.
+    await ctx.report_progress(0, 3, "checking the job type and the service area")
     resolved = await app.catalog.job_type(job_type)
     if location_id is not None:
         zip = (await app.customers.location(location_id)).address.zip
     area = await app.catalog.require_in_area(str(zip))
-    return await app.availability.offer(
+    await ctx.report_progress(1, 3, "reading ServiceTitan capacity across the coming days")
+    offer = await app.availability.offer(
         resolved,
         area.zip,
         location_id=location_id,
@@ -126,6 +138,8 @@ async def get_available_slots(
         urgency=urgency,
         max_slots=max_slots,
     )
+    await ctx.report_progress(3, 3, f"{len(offer.slots)} window(s) found")
+    return offer
 
 
 @tool(
@@ -152,7 +166,8 @@ async def book_job(
     Do not use to move an existing job (reschedule_job) or for do-not-service customers.
     """
     app = app_context(ctx)
-    return await app.booking.book(
+    await ctx.report_progress(0, 2, "re-checking the window against live capacity and booking")
+    result = await app.booking.book(
         customer_id=customer_id,
         location_id=location_id,
         slot_id=slot_id,
@@ -163,6 +178,8 @@ async def book_job(
         idempotency_key=idempotency_key,
         principal=app.principal,
     )
+    await ctx.report_progress(2, 2, "booked")
+    return result
 
 
 @tool(
@@ -216,7 +233,9 @@ async def cancel_job(
 async def get_job_status(
     ctx: Context,
     job_id: Annotated[int | None, Field(gt=0)] = None,
-    job_number: Annotated[str | None, Field(description="Job number as the customer has it")] = None,
+    job_number: Annotated[
+        str | None, NumberAsText, Field(description="Job number as the customer has it")
+    ] = None,
 ) -> JobStatusResult:
     """Where a job stands, in words a customer understands: window, technician, tracking link.
 

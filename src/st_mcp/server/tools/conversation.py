@@ -7,6 +7,7 @@ from typing import Annotated
 from mcp.server.mcpserver import Context
 from pydantic import Field
 
+from st_mcp.server.arguments import ZipText
 from st_mcp.server.guard import app_context
 from st_mcp.server.tools.agent import Phone
 from st_mcp.server.tools.registry import tool
@@ -42,7 +43,9 @@ async def ingest_lead(
     street: str | None = None,
     city: str | None = None,
     state: Annotated[str | None, Field(max_length=2)] = None,
-    zip: Annotated[str | None, Field(description="5-digit ZIP; out-of-area leads are dismissed")] = None,
+    zip: Annotated[
+        str | None, ZipText, Field(description="5-digit ZIP; out-of-area leads are dismissed")
+    ] = None,
     summary: Annotated[str | None, Field(description="What the lead asked for, as received")] = None,
     source: Annotated[str | None, Field(description="Lead source, e.g. Angi, Google LSA, Website")] = None,
     campaign_id: Annotated[

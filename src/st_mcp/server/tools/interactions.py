@@ -8,6 +8,7 @@ from typing import Annotated
 from mcp.server.mcpserver import Context
 from pydantic import Field
 
+from st_mcp.server.arguments import Iso8601Only
 from st_mcp.server.guard import app_context
 from st_mcp.server.tools.conversation import InteractionId
 from st_mcp.server.tools.registry import tool
@@ -40,8 +41,12 @@ async def list_interactions(
     channel: Channel | None = None,
     type: InteractionType | None = None,
     escalated_only: bool = False,
-    since: Annotated[datetime | None, Field(description="Leads received at or after (ISO 8601)")] = None,
-    until: Annotated[datetime | None, Field(description="Leads received before (ISO 8601)")] = None,
+    since: Annotated[
+        datetime | None, Iso8601Only, Field(description="Leads received at or after (ISO 8601)")
+    ] = None,
+    until: Annotated[
+        datetime | None, Iso8601Only, Field(description="Leads received before (ISO 8601)")
+    ] = None,
     search: Annotated[
         str | None, Field(description="Name, phone, request, summary, source or job number")
     ] = None,
@@ -98,8 +103,8 @@ async def get_interaction(ctx: Context, interaction_id: InteractionId) -> Intera
 )
 async def interaction_stats(
     ctx: Context,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: Annotated[datetime | None, Iso8601Only] = None,
+    until: Annotated[datetime | None, Iso8601Only] = None,
     goal: Goal | None = None,
 ) -> InteractionStats:
     """The Interactions counters for a period (default: the last 30 days): Escalated, High Activity,

@@ -18,6 +18,7 @@ from mcp.types import INVALID_PARAMS
 from st_mcp.config import Settings
 from st_mcp.server.context import AppContext
 from st_mcp.server.tools.registry import TOOLS, ToolSpec
+from st_mcp.services.bounds import quoted
 
 
 def exposed_tools(settings: Settings) -> list[ToolSpec]:
@@ -43,7 +44,7 @@ class ToolVisibility:
             if isinstance(name, str) and name not in self._exposed:
                 raise MCPError(
                     code=INVALID_PARAMS,
-                    message=f"Unknown tool '{name}'. tools/list names the tools you may call.",
+                    message=f"Unknown tool {quoted(name)}. tools/list names the tools you may call.",
                 )
         result = await call_next(ctx)
         if ctx.method != "tools/list" or not isinstance(result, dict):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from st_mcp.config import BookingSettings
+from st_mcp.services.bounds import quoted
 from st_mcp.services.errors import Refused, UserInputError
 from st_mcp.services.reference import ReferenceData
 from st_mcp.servicetitan.models.jpm import JobType
@@ -44,7 +45,7 @@ class Catalog:
                 return job_type
         names = ", ".join(sorted(t.name for t in types))
         raise UserInputError(
-            f"Unknown job type '{wanted}'. Use one of: {names} (or an alias such as 'no heat'). "
+            f"Unknown job type {quoted(wanted)}. Use one of: {names} (or an alias such as 'no heat'). "
             "If none fits, escalate_to_dispatcher with reason skill_handling."
         )
 
@@ -52,7 +53,7 @@ class Catalog:
         zip5 = zip_code.strip()[:5]
         if not (len(zip5) == 5 and zip5.isdigit()):
             raise UserInputError(
-                f"'{zip_code}' is not a US ZIP code. Ask for the 5-digit ZIP of the service address."
+                f"{quoted(zip_code)} is not a US ZIP code. Ask for the 5-digit ZIP of the service address."
             )
         if self._settings.service_area_zips is not None:
             return ServiceArea(zip5, zip5 in self._settings.service_area_zips, None)

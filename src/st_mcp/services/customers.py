@@ -10,6 +10,7 @@ import anyio
 from pydantic import BaseModel
 
 from st_mcp.services.availability import Availability
+from st_mcp.services.bounds import quoted
 from st_mcp.services.catalog import Catalog
 from st_mcp.services.concurrency import Later
 from st_mcp.services.errors import NotFound, UserInputError
@@ -137,7 +138,7 @@ class Customers:
     async def _by_email(self, email: str) -> list[Customer]:
         wanted = email.strip().casefold()
         if "@" not in wanted:
-            raise UserInputError(f"'{email}' is not an e-mail address.")
+            raise UserInputError(f"{quoted(email)} is not an e-mail address.")
         # ServiceTitan has no customer e-mail filter; contacts are scanned page by page.
         page = await self._st.crm.list_contacts_of_customers(
             modified_on_or_after=datetime(2000, 1, 1, tzinfo=UTC), page_size=5000
@@ -268,7 +269,8 @@ class Customers:
                 raise UserInputError(f"'{field}' is required to create a customer.")
         if state.strip().upper() not in US_STATES:
             raise UserInputError(
-                f"'{state}' is not a US state. Ask for the two-letter state of the service address, e.g. CO."
+                f"{quoted(state)} is not a US state. "
+                "Ask for the two-letter state of the service address, e.g. CO."
             )
         area = await self._catalog.service_area(zip_code)
         address = AddressInput(

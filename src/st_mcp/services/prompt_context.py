@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 import anyio
 
 from st_mcp.config import Settings
+from st_mcp.services.bounds import quoted
 from st_mcp.services.catalog import Catalog
 from st_mcp.services.concurrency import Later
 from st_mcp.services.customers import CustomerMatch, Customers
@@ -229,7 +230,7 @@ class PromptContext:
         except ValueError:
             raise UserInputError(
                 f"'since' must be an ISO 8601 date or date-time (e.g. 2026-05-05 or "
-                f"2026-05-05T08:00-06:00), not '{text}'."
+                f"2026-05-05T08:00-06:00), not {quoted(text)}."
             ) from None
         # A bare date is midnight; without a zone, it is business time.
         return moment if moment.tzinfo else moment.replace(tzinfo=self._zone)

@@ -18,7 +18,7 @@ from typing import Literal, TypeVar
 
 from st_mcp.config import EngagementSettings
 from st_mcp.policy.identity import Principal
-from st_mcp.services.bounds import moment, short
+from st_mcp.services.bounds import moment, quoted, short
 from st_mcp.services.catalog import Catalog
 from st_mcp.services.errors import Blocked, NotFound, Refused, UserInputError
 from st_mcp.services.interactions import statuses as s
@@ -72,6 +72,7 @@ OUTCOME_STATUSES: dict[str, str] = {
     "terminated": s.TERMINATED,
 }
 MAX_TEXT = 4000
+MAX_ID = 40  # the store's id column; a longer one names nothing
 DEFAULT_PERIOD = timedelta(days=30)
 T = TypeVar("T")
 
@@ -730,9 +731,10 @@ class Interactions:
         return [*linked, row]
 
     async def row(self, interaction_id: str) -> InteractionRow:
-        row = await self._records.get(interaction_id.strip())
+        wanted = interaction_id.strip()
+        row = await self._records.get(wanted) if len(wanted) <= MAX_ID else None
         if row is None:
-            raise NotFound(f"No interaction with id '{interaction_id}'. Use list_interactions to find it.")
+            raise NotFound(f"No interaction with id {quoted(wanted)}. Use list_interactions to find it.")
         return row
 
     # ------------------------------------------------------------------ views

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from st_mcp.services.bounds import quoted
+
 STARTED = "Started"
 ACTIVE, ACTIVE_HOT, ACTIVE_WARM, ACTIVE_COOL, ACTIVE_COLD = (
     "Active", "Active: Hot", "Active: Warm", "Active: Cool", "Active: Cold",
@@ -90,7 +92,9 @@ def statuses_in(group_or_status: str) -> tuple[str, ...]:
         return tuple(group)
     if exact:
         return tuple(exact)
-    raise ValueError(f"unknown status '{group_or_status}'; use one of {', '.join(ALL_STATUSES)} or a group")
+    raise ValueError(
+        f"unknown status {quoted(group_or_status)}; use one of {', '.join(ALL_STATUSES)} or a group"
+    )
 
 
 def check_transition(current: str, target: str, *, by_ai: bool) -> None:

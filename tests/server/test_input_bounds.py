@@ -57,3 +57,12 @@ async def test_a_span_longer_than_a_week_is_asked_in_parts(harness: Harness, cli
     )
     assert offer["slots"]
     assert harness.capacity_requests() - before == 2
+
+
+async def test_an_id_beyond_int64_is_refused_before_servicetitan_is_asked(
+    harness: Harness, client: Client
+) -> None:
+    before = len(harness.sandbox.request_log)
+    text = await refused(client, "get_job_status", {"job_id": 2**70})
+    assert "job_id: expected less than or equal to 9223372036854775807" in text
+    assert len(harness.sandbox.request_log) == before

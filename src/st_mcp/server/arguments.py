@@ -19,6 +19,7 @@ from mcp.server.mcpserver.tools import Tool
 from pydantic import BeforeValidator, ValidationError
 from pydantic_core import PydanticCustomError
 
+INT64_MAX = 2**63 - 1  # ServiceTitan's ids are int64: a larger one names nothing there
 ZIP_HINT = "expected a 5-digit US ZIP such as 80210"
 MOMENT_HINT = "expected an ISO 8601 date or date-time such as 2026-05-05 or 2026-05-05T14:00:00-06:00"
 

@@ -11,7 +11,7 @@ from typing import Annotated
 from mcp.server.mcpserver import Context
 from pydantic import Field
 
-from st_mcp.server.arguments import Iso8601Only, NumberAsText, ZipText
+from st_mcp.server.arguments import INT64_MAX, Iso8601Only, NumberAsText, ZipText
 from st_mcp.server.guard import app_context
 from st_mcp.server.tools.registry import tool
 from st_mcp.services.availability import SlotOffer, Urgency
@@ -23,9 +23,13 @@ from st_mcp.services.escalation import EscalationReason, EscalationResult
 Phone = Annotated[
     str, NumberAsText, Field(description="US phone number in any common format, e.g. (303) 555-0142")
 ]
-CustomerId = Annotated[int, Field(gt=0, description="ServiceTitan customer id from lookup_customer")]
-LocationId = Annotated[int, Field(gt=0, description="ServiceTitan location id of that customer")]
-JobId = Annotated[int, Field(gt=0, description="ServiceTitan job id")]
+CustomerId = Annotated[
+    int, Field(gt=0, le=INT64_MAX, description="ServiceTitan customer id from lookup_customer")
+]
+LocationId = Annotated[
+    int, Field(gt=0, le=INT64_MAX, description="ServiceTitan location id of that customer")
+]
+JobId = Annotated[int, Field(gt=0, le=INT64_MAX, description="ServiceTitan job id")]
 SlotId = Annotated[str, Field(min_length=1, description="slot_id exactly as returned by get_available_slots")]
 
 
@@ -98,7 +102,9 @@ async def get_available_slots(
     job_type: Annotated[
         str, Field(min_length=1, description="Job type id, name, or alias such as 'no heat'")
     ],
-    location_id: Annotated[int | None, Field(gt=0, description="Service location (preferred)")] = None,
+    location_id: Annotated[
+        int | None, Field(gt=0, le=INT64_MAX, description="Service location (preferred)")
+    ] = None,
     zip: Annotated[
         str | None, ZipText, Field(description="Service ZIP when there is no location yet")
     ] = None,
@@ -155,7 +161,9 @@ async def book_job(
     interaction_id: Annotated[
         str | None, Field(description="The conversation this booking belongs to")
     ] = None,
-    lead_id: Annotated[int | None, Field(gt=0, description="ServiceTitan lead id, for attribution")] = None,
+    lead_id: Annotated[
+        int | None, Field(gt=0, le=INT64_MAX, description="ServiceTitan lead id, for attribution")
+    ] = None,
     idempotency_key: Annotated[str | None, Field(max_length=200)] = None,
 ) -> BookingResult:
     """Book the job into a window the caller chose from get_available_slots.
@@ -232,7 +240,7 @@ async def cancel_job(
 )
 async def get_job_status(
     ctx: Context,
-    job_id: Annotated[int | None, Field(gt=0)] = None,
+    job_id: Annotated[int | None, Field(gt=0, le=INT64_MAX)] = None,
     job_number: Annotated[
         str | None, NumberAsText, Field(description="Job number as the customer has it")
     ] = None,
@@ -260,7 +268,7 @@ async def escalate_to_dispatcher(
     note: Annotated[str, Field(min_length=1, description="What the dispatcher needs to know")],
     interaction_id: Annotated[str | None, Field(description="The conversation to escalate")] = None,
     phone: Phone | None = None,
-    lead_id: Annotated[int | None, Field(gt=0)] = None,
+    lead_id: Annotated[int | None, Field(gt=0, le=INT64_MAX)] = None,
 ) -> EscalationResult:
     """Hand the conversation to a human dispatcher, visibly in ServiceTitan (a task, and a lead follow-up).
 

@@ -7,7 +7,7 @@ from typing import Annotated
 from mcp.server.mcpserver import Context
 from pydantic import Field
 
-from st_mcp.server.arguments import ZipText
+from st_mcp.server.arguments import INT64_MAX, ZipText
 from st_mcp.server.guard import app_context
 from st_mcp.server.tools.agent import Phone
 from st_mcp.server.tools.registry import tool
@@ -49,9 +49,9 @@ async def ingest_lead(
     summary: Annotated[str | None, Field(description="What the lead asked for, as received")] = None,
     source: Annotated[str | None, Field(description="Lead source, e.g. Angi, Google LSA, Website")] = None,
     campaign_id: Annotated[
-        int | None, Field(gt=0, description="ServiceTitan campaign for attribution")
+        int | None, Field(gt=0, le=INT64_MAX, description="ServiceTitan campaign for attribution")
     ] = None,
-    servicetitan_lead_id: Annotated[int | None, Field(gt=0)] = None,
+    servicetitan_lead_id: Annotated[int | None, Field(gt=0, le=INT64_MAX)] = None,
 ) -> IngestResult:
     """Open an interaction for a new lead (Speed to Lead), the moment it arrives.
 

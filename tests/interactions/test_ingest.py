@@ -3,6 +3,7 @@ inbound conversations from unknown numbers, opt-out and opt-in."""
 
 from __future__ import annotations
 
+import anyio
 import pytest
 from mcp import Client
 
@@ -264,3 +265,24 @@ async def test_every_write_is_committed_before_the_tool_returns(harness: Harness
     assert any(row["id"] == key for row in await harness.rows(interactions))
     await say(agent, key, "inbound", "Hello?")
     assert [row["text"] for row in await harness.rows(messages)] == ["Hello?"]
+
+
+async def test_the_same_lead_arriving_ten_times_at_once_opens_one_interaction(
+    harness: Harness, agent: Client
+) -> None:
+    """The webhook, the poller and a retrying source deliver one lead at the same moment, through two
+    connections: the dedupe and the insert are one step per phone."""
+    lead = {"name": "Ana Ruiz", "phone": "(303) 555-0177", "zip": "80210", "source": "Angi"}
+    results: list[dict[str, object]] = []
+
+    async with harness.connect() as other:
+
+        async def deliver(client: Client) -> None:
+            results.append(await ok(client, "ingest_lead", lead))
+
+        async with anyio.create_task_group() as tg:
+            for n in range(10):
+                tg.start_soon(deliver, agent if n % 2 else other)
+    assert await harness.count(interactions) == 1
+    assert len({result["interaction_id"] for result in results}) == 1
+    assert sum(1 for result in results if not result["duplicate"]) == 1

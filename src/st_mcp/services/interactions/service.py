@@ -142,20 +142,8 @@ class Interactions:
         short(summary or "", "summary", MAX_TEXT)
         short(zip_code or "", "zip", 10)
         e164 = normalize_phone(phone)
-        now = self._now()
-        window = now - timedelta(hours=self._settings.dedupe_hours)
-        existing = await self._records.latest_open_for_phone(e164, s.ALL_STATUSES, since=window)
-        if existing is not None:
-            return IngestResult(
-                interaction_id=existing.id,
-                status=existing.status,
-                duplicate=True,
-                duplicate_of=existing.id,
-                in_service_area=existing.in_service_area,
-                campaign_id=existing.campaign_id,
-                note=f"Duplicate: this phone already has interaction {existing.id} from the last "
-                f"{self._settings.dedupe_hours} h. Continue that conversation; nothing new was created.",
-            )
+        if (existing := await self._recent_for_phone(e164)) is not None:
+            return self._duplicate(existing)  # before asking ServiceTitan anything
         in_area = None
         status, reason = s.STARTED, None
         if zip_code:
@@ -165,34 +153,40 @@ class Interactions:
                 status, reason = s.DISMISSED_AGENT, f"ZIP {area.zip} is outside the service area"
         campaign_id = campaign_id or await self._campaign_for_source(source)
         interaction_id = _new_id("int")
-        await self._records.create(
-            {
-                "id": interaction_id,
-                "goal": goal,
-                "channel": channel,
-                "type": kind,
-                "status": status,
-                "status_reason": reason,
-                "name": name.strip(),
-                "phone": e164,
-                "email": email.strip() if email else None,
-                "street": street,
-                "city": city,
-                "state": state.strip().upper() if state else None,
-                "zip": zip_code.strip()[:5] if zip_code else None,
-                "request": summary.strip() if summary else None,
-                "source": source,
-                "campaign_id": campaign_id,
-                "servicetitan_lead_id": servicetitan_lead_id,
-                "in_service_area": in_area,
-                "received_at": now,
-                "last_activity_at": now,
-                "inbound_count": 0,
-                "outbound_count": 0,
-            },
-            actor=principal.name,
-            reason=reason or "lead received",
-        )
+        # The dedupe and the insert as one step per phone: the same lead arriving twice at once (the
+        # webhook and the poller, two replicas) opens one interaction.
+        async with serialized(self._records.engine, f"lead:{e164}"):
+            if (existing := await self._recent_for_phone(e164)) is not None:
+                return self._duplicate(existing)
+            now = self._now()
+            await self._records.create(
+                {
+                    "id": interaction_id,
+                    "goal": goal,
+                    "channel": channel,
+                    "type": kind,
+                    "status": status,
+                    "status_reason": reason,
+                    "name": name.strip(),
+                    "phone": e164,
+                    "email": email.strip() if email else None,
+                    "street": street,
+                    "city": city,
+                    "state": state.strip().upper() if state else None,
+                    "zip": zip_code.strip()[:5] if zip_code else None,
+                    "request": summary.strip() if summary else None,
+                    "source": source,
+                    "campaign_id": campaign_id,
+                    "servicetitan_lead_id": servicetitan_lead_id,
+                    "in_service_area": in_area,
+                    "received_at": now,
+                    "last_activity_at": now,
+                    "inbound_count": 0,
+                    "outbound_count": 0,
+                },
+                actor=principal.name,
+                reason=reason or "lead received",
+            )
         note = (
             f"Dismissed: {reason}. Do not contact this lead about booking."
             if reason
@@ -205,6 +199,22 @@ class Interactions:
             in_service_area=in_area,
             campaign_id=campaign_id,
             note=note,
+        )
+
+    async def _recent_for_phone(self, e164: str) -> InteractionRow | None:
+        window = self._now() - timedelta(hours=self._settings.dedupe_hours)
+        return await self._records.latest_open_for_phone(e164, s.ALL_STATUSES, since=window)
+
+    def _duplicate(self, existing: InteractionRow) -> IngestResult:
+        return IngestResult(
+            interaction_id=existing.id,
+            status=existing.status,
+            duplicate=True,
+            duplicate_of=existing.id,
+            in_service_area=existing.in_service_area,
+            campaign_id=existing.campaign_id,
+            note=f"Duplicate: this phone already has interaction {existing.id} from the last "
+            f"{self._settings.dedupe_hours} h. Continue that conversation; nothing new was created.",
         )
 
     async def _campaign_for_source(self, source: str | None) -> int | None:

@@ -1,0 +1,117 @@
+"""``StateFile``: one sandbox tenant kept in its own SQLite file, shared by every process that opens it.
+
+Each part of the tenant (snapshot.py) is a row stamped with the version that last wrote it. A writer takes
+SQLite's write lock (``BEGIN IMMEDIATE``), first catches up with the rows other processes wrote since it
+last looked, then rewrites only the parts whose JSON changed under the next version. Readers compare one
+``max(version)`` and reload only newer rows, so an idle tenant costs a single indexed read per request.
+
+Calls are synchronous on purpose: each is a few milliseconds, and a lock held by another process is held
+only for one request, so waiting on it briefly is simpler and safer than sharing the connection across
+threads.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+from . import snapshot
+from .state import SandboxTenant
+
+BUSY_TIMEOUT_SECONDS = 10.0
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS sandbox_parts (
+    name TEXT PRIMARY KEY,
+    version INTEGER NOT NULL,
+    body BLOB NOT NULL
+)
+"""
+
+
+class StateFile:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # isolation_level=None: transactions are exactly the BEGIN/COMMIT written here.
+        self._db = sqlite3.connect(
+            path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False
+        )
+        self._db.execute("PRAGMA journal_mode=WAL")  # readers never wait for a writer
+        self._db.execute(_SCHEMA)
+        self.version = 0  # the version of what this process holds in memory
+        self._bodies: dict[str, bytes] = {}  # the JSON of each part as last read or written
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[None]:
+        """Hold SQLite's write lock: other processes' writes wait until this one commits."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    def stored_version(self) -> int:
+        row = self._db.execute("SELECT coalesce(max(version), 0) FROM sandbox_parts").fetchone()
+        return int(row[0])
+
+    def open(self, tenant: SandboxTenant) -> bool:
+        """Load the stored tenant into ``tenant``, or store ``tenant`` (freshly seeded) if the file holds
+        none yet. True when a stored tenant was loaded."""
+        with self.writing():
+            if self.stored_version() == 0:
+                self._write(tenant, everything=True)
+                return False
+            self.refresh(tenant)
+            return True
+
+    def refresh(self, tenant: SandboxTenant) -> bool:
+        """Catch up with what other processes wrote; True if anything was reloaded."""
+        if self.stored_version() == self.version:
+            return False
+        rows = self._db.execute(
+            "SELECT name, version, body FROM sandbox_parts WHERE version > ? ORDER BY name", (self.version,)
+        ).fetchall()
+        for name, version, body in rows:
+            snapshot.restore(tenant, name, bytes(body))
+            self._bodies[name] = bytes(body)
+            self.version = max(self.version, int(version))
+        return True
+
+    def discard_changes(self, tenant: SandboxTenant) -> None:
+        """Put back the stored tenant (after a request failed half-way through its changes)."""
+        self.version = 0
+        self._bodies.clear()
+        self.refresh(tenant)
+
+    def save(self, tenant: SandboxTenant) -> int:
+        """Write the parts that changed (inside ``writing()``, after ``refresh``); returns how many."""
+        return self._write(tenant, everything=False)
+
+    def replace(self, tenant: SandboxTenant) -> None:
+        """Store ``tenant`` as the whole state (``st-mcp sandbox reset``); running processes reload it."""
+        with self.writing():
+            self.version = self.stored_version()
+            self._db.execute("DELETE FROM sandbox_parts")
+            self._write(tenant, everything=True)
+
+    def _write(self, tenant: SandboxTenant, *, everything: bool) -> int:
+        parts = snapshot.dump(tenant)
+        changed = {n: b for n, b in parts.items() if everything or self._bodies.get(n) != b}
+        if not changed:
+            return 0
+        version = max(self.version, self.stored_version()) + 1
+        self._db.executemany(
+            "INSERT INTO sandbox_parts (name, version, body) VALUES (?, ?, ?) "
+            "ON CONFLICT (name) DO UPDATE SET version = excluded.version, body = excluded.body",
+            [(name, version, body) for name, body in changed.items()],
+        )
+        self.version = version
+        self._bodies.update(changed)
+        return len(changed)

@@ -3,7 +3,6 @@ found by the next, the next booking gets a new id, and ``st-mcp sandbox reset`` 
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -53,16 +52,12 @@ async def test_a_booking_outlives_its_process_until_reset(tmp_path: Path) -> Non
     assert status["job_id"] == first["job_id"] and status["status"] == "Scheduled", status
     assert second["job_id"] != first["job_id"]
 
-    reset = subprocess.run(
-        [sys.executable, "-m", "st_mcp", "sandbox", "reset"],
-        env=server_env(folder),
-        cwd=folder,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert reset.returncode == 0, reset.stderr
-    assert f"sandbox tenant in {folder / 'sandbox.db'} reset" in reset.stderr
+    with anyio.fail_after(60):
+        reset = await anyio.run_process(
+            [sys.executable, "-m", "st_mcp", "sandbox", "reset"], env=server_env(folder), cwd=folder
+        )
+    stderr = reset.stderr.decode()
+    assert f"sandbox tenant in {folder / 'sandbox.db'} reset" in stderr, stderr
 
     async def look(client: Any) -> Any:
         return await client.call_tool("get_job_status", {"job_id": second["job_id"]})

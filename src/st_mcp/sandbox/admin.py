@@ -15,7 +15,7 @@ from .faults import FaultInjector, FaultRule
 from .problems import problem_response
 
 FAULTS_PATH = "/_sandbox/faults"
-_RULES = TypeAdapter(FaultRule | list[FaultRule])
+_RULES = TypeAdapter(list[FaultRule])
 
 
 def admin_routes(faults: FaultInjector) -> list[Route]:
@@ -27,7 +27,8 @@ def admin_routes(faults: FaultInjector) -> list[Route]:
             return Response(status_code=204)
         if request.method == "POST":
             try:
-                parsed = _RULES.validate_python(json.loads(await request.body()))
+                body = json.loads(await request.body())
+                rules = _RULES.validate_python(body if isinstance(body, list) else [body])
             except json.JSONDecodeError:
                 return problem_response(400, errors={"": ["The request body is not valid JSON."]})
             except ValidationError as exc:
@@ -36,7 +37,6 @@ def admin_routes(faults: FaultInjector) -> list[Route]:
                     name = ".".join(str(part) for part in error["loc"] if not isinstance(part, int))
                     errors.setdefault(name or "", []).append(error["msg"].removeprefix("Value error, "))
                 return problem_response(400, errors=errors)
-            rules = parsed if isinstance(parsed, list) else [parsed]
             armed = [faults.add_rule(rule).describe() for rule in rules]
             return JSONResponse({"faults": armed}, status_code=201)
         return JSONResponse({"faults": [fault.describe() for fault in faults.faults]})

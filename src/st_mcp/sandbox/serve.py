@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import struct
 import sys
@@ -48,7 +49,10 @@ class ConnectionDropper:
 
 
 def _reset(transport: Any) -> None:
+    if transport.is_closing():  # the caller gave up first (a timeout fault outlasting its patience)
+        return
     sock = transport.get_extra_info("socket")
     if sock is not None:  # linger 0: the close sends RST, as a crashed or overloaded peer does
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     transport.abort()

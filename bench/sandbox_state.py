@@ -18,10 +18,10 @@ from pathlib import Path
 import anyio
 import httpx
 from starlette.applications import Starlette
-
-from st_mcp.sandbox import SandboxClock, SandboxConfig, SandboxTenant, create_sandbox_app
 from tests.sandbox.conftest import MONDAY_9AM, api_path, auth_headers
 from tests.sandbox.test_jobs import job_body
+
+from st_mcp.sandbox import SandboxClock, SandboxConfig, SandboxTenant, create_sandbox_app
 
 JOBS = api_path("jpm", "jobs")
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -49,21 +49,23 @@ class Endpoint:
     method: str
     path: str  # as written in the OpenAPI documents, module prefix included
     handler: Handler
+    # Documented query parameters the sandbox cannot honour: refused (400 naming them), never ignored.
+    refuses: frozenset[str] = frozenset()
 
 
 class Router:
     def __init__(self) -> None:
         self.endpoints: list[Endpoint] = []
 
-    def route(self, method: str, path: str) -> Callable[[Handler], Handler]:
+    def route(self, method: str, path: str, refuses: Iterable[str] = ()) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
-            self.endpoints.append(Endpoint(method, path, handler))
+            self.endpoints.append(Endpoint(method, path, handler, frozenset(refuses)))
             return handler
 
         return register
 
-    def get(self, path: str) -> Callable[[Handler], Handler]:
-        return self.route("GET", path)
+    def get(self, path: str, refuses: Iterable[str] = ()) -> Callable[[Handler], Handler]:
+        return self.route("GET", path, refuses)
 
     def post(self, path: str) -> Callable[[Handler], Handler]:
         return self.route("POST", path)
@@ -87,7 +89,12 @@ def guarded(endpoint: Endpoint, scope: str, tenant: SandboxTenant, gate: Gate) -
     async def handle(request: Request) -> Response:
         try:
             principal = gate.check(request, scope)
-            result = await endpoint.handler(Call(request, tenant, principal, Query(request.query_params)))
+            _refuse_unsupported(endpoint, request)
+            query = Query(request.query_params)
+            try:
+                result = await endpoint.handler(Call(request, tenant, principal, query))
+            finally:
+                tenant.params_read.setdefault((endpoint.method, endpoint.path), set()).update(query.read)
         except ProblemError as exc:
             return exc.response()
         except Exception:
@@ -102,6 +109,13 @@ def guarded(endpoint: Endpoint, scope: str, tenant: SandboxTenant, gate: Gate) -
     # Every path parameter the sandbox serves (tenant, id) is an int64.
     path = re.sub(r"\{(\w+)\}", r"{\1:int}", endpoint.path)
     return Route(path, handle, methods=[endpoint.method], name=f"{endpoint.method} {endpoint.path}")
+
+
+def _refuse_unsupported(endpoint: Endpoint, request: Request) -> None:
+    given = sorted(name for name in endpoint.refuses if name in request.query_params)
+    if given:
+        message = "The sandbox cannot filter by this parameter (ServiceTitan does); leave it out."
+        raise ProblemError(400, errors={name: [message] for name in given})
 
 
 def referenced(

@@ -178,7 +178,13 @@ def _job_filters(q: Query, tenant: SandboxTenant) -> list[filters.Predicate | No
     tag_ids = q.int_list("tagTypeIds", max_items=None)
     technician_id = q.int("technicianId")
     unused = q.bool("hasUnusedAppointments")
+    # The sandbox has no estimates or installed equipment: no job was created from one or holds one,
+    # so these filters (bound and checked like the rest) match nothing.
+    from_estimate = q.int("createdFromEstimateId")
+    estimate_ids, equipment_ids = q.int_list("estimateIds"), q.int_list("equipmentIds")
+    never = any(value is not None for value in (from_estimate, estimate_ids, equipment_ids))
     return [
+        (lambda j: False) if never else None,
         *filters.equal_ints(q, JOB_ID_FILTERS),
         (lambda j: j.job_number == number) if number else None,
         filters.enum_equals(q, "jobStatus", JOB_STATUSES, "status"),
@@ -361,7 +367,8 @@ async def cancel_job(call: Call) -> None:
     referenced(tenant.cancel_reasons, body.reasonId, "reasonId", "Job cancel reason")
     require_text("memo", body.memo)
     if job.status in ("Canceled", "Completed"):
-        raise ProblemError(400, f"Job {job.id} is {job.status} and cannot be canceled.", {"id": [job.status]})
+        message = f"Job {job.id} is {job.status} and cannot be canceled."
+        raise ProblemError(400, message, {"id": [message]})
     tenant.cancel_job(job, body.reasonId, body.memo)
 
 
@@ -369,7 +376,8 @@ async def cancel_job(call: Call) -> None:
 async def remove_cancellation(call: Call) -> None:
     job = get_or_404(call.tenant.jobs, call.path_id(), "Job")
     if job.status != "Canceled":
-        raise ProblemError(400, f"Job {job.id} is not canceled.", {"id": [job.status]})
+        message = f"Job {job.id} is {job.status}, not canceled."
+        raise ProblemError(400, message, {"id": [message]})
     call.tenant.remove_cancellation(job)
 
 
@@ -405,11 +413,13 @@ async def list_job_types(call: Call) -> dict:
             filters.enum_equals(q, "priority", PRIORITIES, "priority"),
         ],
     )
+    external.requested_guid(q)  # job types carry no external data here: every app sees an empty list
     return paged(q, rows, v.job_type, JOB_TYPES)
 
 
 @router.get(f"{JPM}/job-types/{{id}}")
 async def get_job_type(call: Call) -> dict:
+    external.requested_guid(call.query)
     return v.job_type(get_or_404(call.tenant.job_types, call.path_id(), "Job type"))
 
 

@@ -24,7 +24,7 @@ from st_mcp.sandbox.routes import ENDPOINTS
 
 ALLOWLIST = Path(__file__).with_name("schemathesis_allowlist.toml")
 SEED = 20260309
-MAX_EXAMPLES = 10
+MAX_EXAMPLES = 20
 NOW = datetime(2026, 3, 9, 15, 0, tzinfo=UTC)  # a Monday morning in Denver, as the other sandbox tests
 # Each module the sandbox serves and the document that describes it.
 DOCUMENTS = {
@@ -54,13 +54,13 @@ class Found:
 
     @property
     def text(self) -> str:
-        """What allow-list patterns search: the failure message, then the response body."""
-        return f"{self.message}\n{self.body}"
+        """What allow-list patterns search: the failure message, the response body, the request (curl)."""
+        return f"{self.message}\n{self.body}\n{self.curl}"
 
     def describe(self) -> str:
         return (
             f"{self.module} {self.operation}: {self.check} — {self.title} (status {self.status})\n"
-            f"    {self.message.strip()[:400]}\n    response: {self.body[:300]}\n    {self.curl[:400]}"
+            f"    {self.message.strip()[:400]}\n    response: {self.body[:300]}\n    {self.curl[:1500]}"
         )
 
 

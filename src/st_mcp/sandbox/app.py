@@ -19,7 +19,7 @@ from .persistence import PersistenceMiddleware
 from .problems import problem_response
 from .ratelimit import SlidingWindowLimiter
 from .routes import ENDPOINTS
-from .routing import guarded
+from .routing import guarded_routes
 from .scopes import ALL_SCOPES, OPERATION_SCOPES
 from .seed import seed_tenant
 from .statefile import StateFile
@@ -42,11 +42,13 @@ def create_sandbox_app(config: SandboxConfig | None = None) -> Starlette:
 
     routes: list[Route] = [Route(TOKEN_PATH, tenant.issuer.token_endpoint, methods=["POST"])]
     routes.extend(admin_routes(tenant.faults))
+    scoped = []
     for endpoint in ENDPOINTS:
         scope = OPERATION_SCOPES.get((endpoint.method, endpoint.path))
         if scope is None:  # fail fast: a route without a scope would be served unchecked
             raise RuntimeError(f"no scope declared for {endpoint.method} {endpoint.path}")
-        routes.append(guarded(endpoint, scope, tenant, gate))
+        scoped.append((endpoint, scope))
+    routes.extend(guarded_routes(scoped, tenant, gate))
 
     middleware = [Middleware(SandboxMiddleware, tenant=tenant, latency_seconds=config.latency_seconds)]
     if state is not None:  # inside the faults: an "after" fault fails the answer of a stored change

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Annotated, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
+from pydantic_core import PydanticCustomError
 from starlette.requests import Request
 
 from .clock import as_utc
@@ -26,7 +27,14 @@ def _guid(value: str) -> str:
         raise ValueError("The value is not a valid GUID.") from None
 
 
-UtcDatetime = Annotated[datetime, AfterValidator(as_utc)]
+def _utc(value: datetime) -> datetime:
+    try:
+        return as_utc(value)
+    except OverflowError:  # outside DateTime's range once in UTC: System.Text.Json cannot read it either
+        raise PydanticCustomError("datetime_range", "out of range") from None
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(_utc)]
 Guid = Annotated[str, AfterValidator(_guid)]
 Priority = Literal["Low", "Normal", "High", "Urgent"]
 ContactType = Literal["Phone", "Email", "Fax", "MobilePhone"]
@@ -76,7 +84,10 @@ def field_errors(exc: ValidationError) -> dict[str, list[str]]:
             message = "The request body is not valid JSON."
         elif kind == "value_error":
             message = error["msg"].removeprefix("Value error, ")
-        elif kind.endswith(("_type", "_parsing", "_from_float")) or kind in ("literal_error", "enum"):
+        elif kind.endswith(("_type", "_parsing", "_from_float", "_range")) or kind in (
+            "literal_error",
+            "enum",
+        ):
             target = _DOTNET_TYPES.get(kind.split("_")[0], "System.Object")
             message = f"The JSON value could not be converted to {target}. Path: {_json_path(path)}."
         elif kind.endswith("too_short") or kind.endswith("too_long"):

@@ -85,7 +85,29 @@ def get_or_404(collection: Mapping[int, E], entity_id: int, entity: str) -> E:
         raise not_found(entity, entity_id) from None
 
 
-def guarded(endpoint: Endpoint, scope: str, tenant: SandboxTenant, gate: Gate) -> Route:
+def guarded_routes(
+    endpoints: Iterable[tuple[Endpoint, str]], tenant: SandboxTenant, gate: Gate
+) -> list[Route]:
+    """One route per path, serving each of its methods, so a wrong method's 405 lists every method the
+    path takes in ``Allow`` (one route per method would list only its own)."""
+    by_path: dict[str, dict[str, Callable[[Request], Awaitable[Response]]]] = {}
+    for endpoint, scope in endpoints:
+        by_path.setdefault(endpoint.path, {})[endpoint.method] = guarded(endpoint, scope, tenant, gate)
+    routes = []
+    for spec_path, handlers in by_path.items():
+
+        async def dispatch(request: Request, handlers: Mapping[str, Any] = handlers) -> Response:
+            return await handlers["GET" if request.method == "HEAD" else request.method](request)  # type: ignore[no-any-return]
+
+        # Every path parameter the sandbox serves (tenant, id) is an int64.
+        path = re.sub(r"\{(\w+)\}", r"{\1:int}", spec_path)
+        routes.append(Route(path, dispatch, methods=list(handlers), name=spec_path))
+    return routes
+
+
+def guarded(
+    endpoint: Endpoint, scope: str, tenant: SandboxTenant, gate: Gate
+) -> Callable[[Request], Awaitable[Response]]:
     async def handle(request: Request) -> Response:
         try:
             principal = gate.check(request, scope)
@@ -106,9 +128,7 @@ def guarded(endpoint: Endpoint, scope: str, tenant: SandboxTenant, gate: Gate) -
             return Response(status_code=200)  # ServiceTitan answers its "empty" operations with 200
         return JSONResponse(result)
 
-    # Every path parameter the sandbox serves (tenant, id) is an int64.
-    path = re.sub(r"\{(\w+)\}", r"{\1:int}", endpoint.path)
-    return Route(path, handle, methods=[endpoint.method], name=f"{endpoint.method} {endpoint.path}")
+    return handle
 
 
 def _refuse_unsupported(endpoint: Endpoint, request: Request) -> None:

@@ -7,7 +7,7 @@ observed to do for a job without a campaign. Shape errors (missing/mistyped fiel
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from .. import external, filters
 from ..bodies import Body, ExternalDataCreate, ExternalDataUpdate, UtcDatetime, require_text
@@ -139,6 +139,13 @@ class Reschedule(Body):
 
 
 # -- validation helpers --------------------------------------------------------------------------------
+# Appointment times are stored as SQL Server datetimes: earlier than 1753 cannot be (the sandbox's choice of
+# answer is .NET's own message for it, as a 400 rather than the 500 an unguarded write would give).
+SQL_MIN = datetime(1753, 1, 1, tzinfo=UTC)
+SQL_MAX = datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)
+SQL_RANGE_MESSAGE = "SqlDateTime overflow. Must be between 1/1/1753 12:00:00 AM and 12/31/9999 11:59:59 PM."
+
+
 def _priority(value: str, field: str = "priority") -> str:
     if value not in PRIORITIES:
         raise bad_request(field, f"'{value}' is not a valid priority. Use one of: {', '.join(PRIORITIES)}.")
@@ -148,6 +155,10 @@ def _priority(value: str, field: str = "priority") -> str:
 def _times(
     field: str, start: datetime, end: datetime, window_start: datetime | None, window_end: datetime | None
 ) -> tuple[datetime, datetime] | None:
+    for name, value in (("start", start), ("end", end), ("arrivalWindowStart", window_start),
+                        ("arrivalWindowEnd", window_end)):  # fmt: skip
+        if value is not None and not SQL_MIN <= value <= SQL_MAX:
+            raise bad_request(f"{field}.{name}", SQL_RANGE_MESSAGE)
     if end <= start:
         raise bad_request(f"{field}.end", "The appointment must end after it starts.")
     if (window_start is None) != (window_end is None):

@@ -133,6 +133,7 @@ def run_document(openapi_dir: Path, module: str, result: RunResult, max_examples
             "generation": {"max-examples": max_examples, "database": "none"},
             "parameters": {"tenant": SANDBOX_TENANT_ID},  # another tenant is only ever a 403
             "workers": 1,
+            "cache": {"enabled": False},  # a seeded run from scratch each time, and no .schemathesis/ folder
         }
     )
     schema = schemathesis.openapi.from_dict(document, config=config)

@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import anyio
+import anyio.lowlevel
 import httpx
 import pytest
 from starlette.applications import Starlette
@@ -146,3 +147,24 @@ async def test_a_failed_request_leaves_the_stored_tenant(
         with pytest.raises(RuntimeError):
             await http.post(JOBS, json=job_body(tenant))
     assert len(tenant.jobs) == before  # the half-made change was put back from the file
+
+
+async def test_a_waiting_writer_does_not_block_the_event_loop(tmp_path: Path) -> None:
+    """Two apps on one file in one loop (one per MCP session): while one holds the write lock and awaits,
+    the other waits without stopping the loop, then writes."""
+    path = tmp_path / "sandbox.db"
+    tenant = tenant_of(state_app(path))
+    first, second = StateFile(path), StateFile(path)
+    order: list[str] = []
+
+    async def write_second() -> None:
+        async with second.writing():
+            order.append("second wrote")
+
+    async with anyio.create_task_group() as group, first.writing():
+        group.start_soon(write_second)
+        for _ in range(20):  # the loop keeps running: this task is scheduled again and again
+            await anyio.lowlevel.checkpoint()
+        order.append("first still holds the lock")
+        first.save(tenant)
+    assert order == ["first still holds the lock", "second wrote"]

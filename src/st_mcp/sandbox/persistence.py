@@ -40,14 +40,13 @@ class PersistenceMiddleware:
         async def hold(message: Message) -> None:
             held.append(message)
 
-        async with self._lock:
-            with self.state.writing():
-                self.state.refresh(self.tenant)
-                try:
-                    await self.app(scope, receive, hold)
-                    self.state.save(self.tenant)
-                except BaseException:
-                    self.state.discard_changes(self.tenant)  # memory must not run ahead of the file
-                    raise
+        async with self._lock, self.state.writing():
+            self.state.refresh(self.tenant)
+            try:
+                await self.app(scope, receive, hold)
+                self.state.save(self.tenant)
+            except BaseException:
+                self.state.discard_changes(self.tenant)  # memory must not run ahead of the file
+                raise
         for message in held:
             await send(message)

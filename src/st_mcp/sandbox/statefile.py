@@ -5,22 +5,28 @@ SQLite's write lock (``BEGIN IMMEDIATE``), first catches up with the rows other 
 last looked, then rewrites only the parts whose JSON changed under the next version. Readers compare one
 ``max(version)`` and reload only newer rows, so an idle tenant costs a single indexed read per request.
 
-Calls are synchronous on purpose: each is a few milliseconds, and a lock held by another process is held
-only for one request, so waiting on it briefly is simpler and safer than sharing the connection across
-threads.
+Statements are synchronous (each takes a few milliseconds). Waiting for the write lock is not: a request
+holding it may be awaiting in this very event loop (another app on the same file, one per MCP session), so
+``writing()`` retries ``BEGIN IMMEDIATE`` with short asynchronous sleeps instead of letting SQLite block
+the loop.
 """
 
 from __future__ import annotations
 
 import contextlib
 import sqlite3
-from collections.abc import Iterator
+import time
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+
+import anyio
 
 from . import snapshot
 from .state import SandboxTenant
 
-BUSY_TIMEOUT_SECONDS = 10.0
+BUSY_TIMEOUT_SECONDS = 10.0  # how long a writer waits for another one before failing
+_BUSY_SLICE_SECONDS = 0.02  # SQLite's own (blocking) wait per attempt
+_RETRY_SECONDS = 0.005  # the asynchronous pause between attempts
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS sandbox_parts (
     name TEXT PRIMARY KEY,
@@ -36,7 +42,7 @@ class StateFile:
         path.parent.mkdir(parents=True, exist_ok=True)
         # isolation_level=None: transactions are exactly the BEGIN/COMMIT written here.
         self._db = sqlite3.connect(
-            path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False
+            path, timeout=_BUSY_SLICE_SECONDS, isolation_level=None, check_same_thread=False
         )
         self._db.execute("PRAGMA journal_mode=WAL")  # readers never wait for a writer
         # A commit survives the process dying, not the machine losing power: right for a test tenant,
@@ -49,10 +55,36 @@ class StateFile:
     def close(self) -> None:
         self._db.close()
 
+    @contextlib.asynccontextmanager
+    async def writing(self) -> AsyncIterator[None]:
+        """Hold SQLite's write lock: other writers (processes, or apps in this loop) wait until commit."""
+        deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
+        # Polling, not an Event: the holder may be another process, which cannot signal this one.
+        while not self._try_begin(deadline):
+            await anyio.sleep(_RETRY_SECONDS)
+        with self._transaction():
+            yield
+
     @contextlib.contextmanager
-    def writing(self) -> Iterator[None]:
-        """Hold SQLite's write lock: other processes' writes wait until this one commits."""
-        self._db.execute("BEGIN IMMEDIATE")
+    def writing_now(self) -> Iterator[None]:
+        """``writing()`` for start-up and the CLI, where blocking the thread is fine."""
+        deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
+        while not self._try_begin(deadline):
+            time.sleep(_RETRY_SECONDS)
+        with self._transaction():
+            yield
+
+    def _try_begin(self, deadline: float) -> bool:
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            return False
+        return True
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
         try:
             yield
         except BaseException:
@@ -67,7 +99,7 @@ class StateFile:
     def open(self, tenant: SandboxTenant) -> bool:
         """Load the stored tenant into ``tenant``, or store ``tenant`` (freshly seeded) if the file holds
         none yet. True when a stored tenant was loaded."""
-        with self.writing():
+        with self.writing_now():
             if self.stored_version() == 0:
                 self._write(tenant, everything=True)
                 return False
@@ -99,7 +131,7 @@ class StateFile:
 
     def replace(self, tenant: SandboxTenant) -> None:
         """Store ``tenant`` as the whole state (``st-mcp sandbox reset``); running processes reload it."""
-        with self.writing():
+        with self.writing_now():
             self.version = self.stored_version()
             self._db.execute("DELETE FROM sandbox_parts")
             self._write(tenant, everything=True)

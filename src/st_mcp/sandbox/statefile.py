@@ -60,7 +60,7 @@ class StateFile:
         """Hold SQLite's write lock: other writers (processes, or apps in this loop) wait until commit."""
         deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
         # Polling, not an Event: the holder may be another process, which cannot signal this one.
-        while not self._try_begin(deadline):
+        while not self._try_begin(deadline):  # noqa: ASYNC110
             await anyio.sleep(_RETRY_SECONDS)
         with self._transaction():
             yield

@@ -6,6 +6,7 @@ import argparse
 import getpass
 import logging
 import os
+import sqlite3
 import sys
 from collections.abc import Sequence
 from datetime import datetime
@@ -245,7 +246,11 @@ def _serve_sandbox(args: argparse.Namespace) -> int:
             print("st-mcp: sandbox reset: the state is 'memory'; there is nothing to reset", file=sys.stderr)
             return 2
         fresh = create_sandbox_app(SandboxConfig(seed=seed, clock=clock)).state.sandbox
-        StateFile(state).replace(fresh)
+        try:
+            StateFile(state).replace(fresh)
+        except (OSError, sqlite3.Error) as exc:
+            print(f"st-mcp: sandbox reset: cannot write {state}: {exc}", file=sys.stderr)
+            return 2
         print(f"st-mcp: sandbox tenant in {state} reset (seed {seed})", file=sys.stderr)
         return 0
     faults_file = args.faults or options.faults
@@ -254,6 +259,12 @@ def _serve_sandbox(args: argparse.Namespace) -> int:
     except FaultsFileError as exc:
         print(f"st-mcp: configuration error: --faults: {exc}", file=sys.stderr)
         return 2
+    if state is not None:
+        try:  # one line now rather than a traceback from inside the server
+            StateFile(state).close()
+        except (OSError, sqlite3.Error) as exc:
+            print(f"st-mcp: sandbox: cannot open the state file {state}: {exc}", file=sys.stderr)
+            return 2
     latency_ms = args.latency_ms if args.latency_ms is not None else options.latency_ms
     config = SandboxConfig(
         seed=seed,

@@ -168,3 +168,14 @@ async def test_a_waiting_writer_does_not_block_the_event_loop(tmp_path: Path) ->
         order.append("first still holds the lock")
         first.save(tenant)
     assert order == ["first still holds the lock", "second wrote"]
+
+
+def test_a_running_clock_keeps_its_anchor(tmp_path: Path) -> None:
+    """A clock started at ST_MCP_CLOCK runs on from there in the next process too, not from its start."""
+    path = tmp_path / "sandbox.db"
+    started = SandboxClock.starting_at(MONDAY_9AM, since=MONDAY_9AM - timedelta(days=400))
+    create_sandbox_app(SandboxConfig(clock=started, state=path))
+    later = tenant_of(state_app(path, clock=SandboxClock()))  # a process on real time, same file
+    assert not later.clock.is_fixed
+    assert abs(later.now() - started.now()) < timedelta(minutes=5)  # both read ~400 days after Monday
+    assert later.now() > MONDAY_9AM + timedelta(days=399)

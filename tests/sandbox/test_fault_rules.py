@@ -195,3 +195,12 @@ def test_rule_model_accepts_both_spellings() -> None:
 
 def test_clock_fixture_is_monday(tenant: SandboxTenant) -> None:
     assert tenant.now() == MONDAY_9AM
+
+
+def test_the_readme_example_is_a_valid_faults_file(tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    example = next(block for block in readme.split("```toml\n")[1:] if block.startswith("[[fault]]"))
+    path = tmp_path / "faults.toml"
+    path.write_text(example.split("```")[0], encoding="utf-8")
+    (rule,) = load_fault_rules(path)
+    assert (rule.method, rule.status, rule.when, rule.times, rule.retry_after) == ("POST", 502, "after", 1, 5)

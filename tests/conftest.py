@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
+
 import pytest
 
 
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # The default data folder (store, sandbox state) of every st-mcp the tests start, in-process or as a
+    # subprocess, is a throwaway one: a run never reads or changes the developer's own tenant.
+    folder = tempfile.mkdtemp(prefix="st-mcp-tests-data-")
+    os.environ["XDG_DATA_HOME"] = folder
+    config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
 
 
 # A throwaway PostgreSQL database per test (skipped outside CI without ST_MCP_TEST_POSTGRES_URL).

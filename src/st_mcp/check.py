@@ -6,11 +6,11 @@ import sys
 
 from st_mcp.config import Settings
 from st_mcp.servicetitan import ServiceTitanError
-from st_mcp.upstream import connect_servicetitan
+from st_mcp.upstream import connect_configured
 
 
 async def run_check(settings: Settings) -> int:
-    upstream = connect_servicetitan(settings.servicetitan)
+    upstream = connect_configured(settings)
     async with upstream.client as st:
         try:
             units = await st.settings.list_business_units(active="True")

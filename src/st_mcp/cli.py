@@ -6,9 +6,11 @@ import argparse
 import getpass
 import logging
 import os
+import sqlite3
 import sys
 from collections.abc import Sequence
 from datetime import datetime
+from pathlib import Path
 
 import anyio
 
@@ -29,6 +31,36 @@ def _announce(settings: Settings) -> None:
         )
 
 
+def _sandbox_tenant_arguments(parser: argparse.ArgumentParser, *, nested: bool = False) -> None:
+    # Given before or after "reset": a nested parser must not overwrite the outer value with its default.
+    unset: dict[str, object] = {"default": argparse.SUPPRESS} if nested else {}
+    parser.add_argument(
+        "--state",
+        help="the tenant's SQLite state file, or 'memory' for this process only (default: "
+        "[sandbox].state, $ST_MCP_SANDBOX_STATE, else sandbox.db beside the store in the data folder)",
+        **unset,
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        help="seed of a new or reset tenant; a stored tenant keeps its own (default: [sandbox].seed, 7)",
+        **unset,
+    )
+    parser.add_argument(
+        "--clock",
+        help="a new or reset tenant's clock starts here and runs on, e.g. 2026-03-14T19:45:00-06:00 "
+        "(default: $ST_MCP_CLOCK, else real time)",
+        **(unset or {"default": os.environ.get("ST_MCP_CLOCK") or None}),
+    )
+
+
+def _non_negative_int(value: str) -> int:
+    number = int(value)
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more (got {value})")
+    return number
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="st-mcp", description=__doc__)
     parser.add_argument("--config", help="TOML settings file (default: $ST_MCP_CONFIG)")
@@ -44,18 +76,32 @@ def _parser() -> argparse.ArgumentParser:
 
     commands.add_parser("demo", help="run the scripted demo against the embedded sandbox tenant")
 
-    sandbox = commands.add_parser("sandbox", help="serve the ServiceTitan sandbox tenant over HTTP")
-    sandbox.add_argument("--host", default="127.0.0.1")
-    sandbox.add_argument("--port", type=int, default=8765)
-    sandbox.add_argument("--seed", type=int, default=7)
+    sandbox = commands.add_parser(
+        "sandbox",
+        help="serve the ServiceTitan sandbox tenant over HTTP ('sandbox reset' starts its state afresh)",
+    )
+    sandbox.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    sandbox.add_argument("--port", type=int, default=8765, help="port to listen on (default: 8765)")
+    _sandbox_tenant_arguments(sandbox)
     sandbox.add_argument("--client-id", help="accept only this client id (default: any)")
     sandbox.add_argument("--client-secret", help="accept only this client secret (default: any)")
     sandbox.add_argument("--app-key", help="accept only this app key (default: any)")
     sandbox.add_argument(
-        "--clock",
-        default=os.environ.get("ST_MCP_CLOCK") or None,
-        help="start the clock here and run on, e.g. 2026-03-14T19:45:00-06:00 (default: $ST_MCP_CLOCK)",
+        "--latency-ms",
+        type=_non_negative_int,
+        help="delay every request this long (default: [sandbox].latency_ms, $ST_MCP_SANDBOX_LATENCY_MS, 0)",
     )
+    sandbox.add_argument(
+        "--faults",
+        metavar="FILE",
+        help="TOML file of [[fault]] rules armed at start; more can be armed at run time with "
+        "POST /_sandbox/faults (default: [sandbox].faults, $ST_MCP_SANDBOX_FAULTS, none)",
+    )
+    sandbox_commands = sandbox.add_subparsers(dest="sandbox_command")
+    reset = sandbox_commands.add_parser(
+        "reset", help="replace the stored sandbox tenant with a freshly seeded one (ids start over)"
+    )
+    _sandbox_tenant_arguments(reset, nested=True)
 
     commands.add_parser("check", help="check the settings and that ServiceTitan answers")
 
@@ -180,9 +226,17 @@ def _hash_key() -> int:
 
 
 def _serve_sandbox(args: argparse.Namespace) -> int:
-    from st_mcp.sandbox import SandboxClock, SandboxConfig
-    from st_mcp.sandbox.serve import serve
+    from st_mcp.sandbox import SandboxClock, SandboxConfig, create_sandbox_app
+    from st_mcp.sandbox.config import state_path
+    from st_mcp.sandbox.faults import FaultsFileError, load_fault_rules
+    from st_mcp.sandbox.statefile import StateFile
 
+    try:
+        settings = load_settings(args.config)
+    except ConfigError as exc:
+        print(f"st-mcp: configuration error: {exc}", file=sys.stderr)
+        return 2
+    options = settings.sandbox
     clock = None
     if args.clock:
         try:
@@ -197,13 +251,45 @@ def _serve_sandbox(args: argparse.Namespace) -> int:
             )
             return 2
         clock = SandboxClock.starting_at(start)
+    state = state_path(args.state) if args.state else options.state_path(settings.database_url)
+    seed = args.seed if args.seed is not None else options.seed
+    if args.sandbox_command == "reset":
+        if state is None:
+            print("st-mcp: sandbox reset: the state is 'memory'; there is nothing to reset", file=sys.stderr)
+            return 2
+        fresh = create_sandbox_app(SandboxConfig(seed=seed, clock=clock)).state.sandbox
+        try:
+            StateFile(state).replace(fresh)
+        except (OSError, sqlite3.Error) as exc:
+            print(f"st-mcp: sandbox reset: cannot write {state}: {exc}", file=sys.stderr)
+            return 2
+        print(f"st-mcp: sandbox tenant in {state} reset (seed {seed})", file=sys.stderr)
+        return 0
+    faults_file = args.faults or options.faults
+    try:
+        faults = load_fault_rules(Path(faults_file).expanduser()) if faults_file else []
+    except FaultsFileError as exc:
+        print(f"st-mcp: configuration error: --faults: {exc}", file=sys.stderr)
+        return 2
+    if state is not None:
+        try:  # one line now rather than a traceback from inside the server
+            StateFile(state).close()
+        except (OSError, sqlite3.Error) as exc:
+            print(f"st-mcp: sandbox: cannot open the state file {state}: {exc}", file=sys.stderr)
+            return 2
+    latency_ms = args.latency_ms if args.latency_ms is not None else options.latency_ms
     config = SandboxConfig(
-        seed=args.seed,
+        seed=seed,
         client_id=args.client_id,
         client_secret=args.client_secret,
         app_key=args.app_key,
         clock=clock,
+        latency_seconds=latency_ms / 1000,
+        state=state,
+        faults=faults,
     )
+    from st_mcp.sandbox.serve import serve
+
     serve(host=args.host, port=args.port, config=config)
     return 0
 

@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
+import platformdirs
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
@@ -42,6 +43,9 @@ ENV_VARS: dict[str, tuple[str, ...]] = {
     "ST_MCP_CLOCK": ("servicetitan", "sandbox_clock"),
     "ST_MCP_CLOCK_RATE": ("servicetitan", "sandbox_clock_rate"),
     "ST_MCP_DATABASE_URL": ("database_url",),
+    "ST_MCP_SANDBOX_STATE": ("sandbox", "state"),
+    "ST_MCP_SANDBOX_LATENCY_MS": ("sandbox", "latency_ms"),
+    "ST_MCP_SANDBOX_FAULTS": ("sandbox", "faults"),
     "ST_MCP_ROLE": ("identity", "role"),
     "ST_MCP_READ_ONLY": ("access", "read_only"),
     "ST_MCP_TOOLSETS": ("access", "toolsets"),
@@ -376,6 +380,52 @@ class _FlatEnvironment(PydanticBaseSettingsSource):
         return values
 
 
+class SandboxSettings(BaseModel):
+    """``[sandbox]``: the sandbox tenant, embedded (no credentials) or served by ``st-mcp sandbox``."""
+
+    model_config = {"extra": "forbid"}
+
+    # A SQLite file every process on it shares, or "memory" (re-seeded per process). Default: sandbox.db
+    # beside the SQLite store, i.e. in the data folder unless ST_MCP_DATABASE_URL moves it.
+    state: str | None = None
+    seed: int = 7  # seeds a new (or reset) state; a stored tenant keeps its own
+    latency_ms: int = Field(default=0, ge=0, le=60_000)  # added to every request
+    faults: str | None = None  # a TOML file of [[fault]] rules armed at start
+
+    @field_validator("faults")
+    @classmethod
+    def _faults_file(cls, value: str | None) -> str | None:
+        from st_mcp.sandbox.faults import FaultsFileError, load_fault_rules
+
+        if value is not None:
+            if not Path(value).expanduser().is_file():
+                raise ValueError("no such file")
+            try:
+                load_fault_rules(Path(value).expanduser())  # a broken rule stops the start, not a request
+            except FaultsFileError as exc:
+                raise ValueError(str(exc)) from None
+        return value
+
+    def state_path(self, database_url: str | None) -> Path | None:
+        """Where the tenant lives (None = memory)."""
+        from st_mcp.sandbox.config import state_path
+
+        if self.state is not None:
+            return state_path(self.state)
+        return default_state_folder(database_url) / "sandbox.db"
+
+
+def default_state_folder(database_url: str | None) -> Path:
+    """The SQLite store's folder (the data folder by default), so a store and its tenant stay together."""
+    from sqlalchemy.engine import make_url
+
+    if database_url:
+        url = make_url(database_url)
+        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+            return Path(url.database).expanduser().resolve().parent
+    return Path(platformdirs.user_data_dir("st-mcp", appauthor=False))
+
+
 class LeadIntakeSettings(BaseModel):
     """``[leads]``: polling ServiceTitan CRM for new Open leads (inside the HTTP server)."""
 
@@ -402,6 +452,7 @@ class Settings(BaseSettings):
     cadence: CadenceSettings = Field(default_factory=CadenceSettings)
     leads: LeadIntakeSettings = Field(default_factory=LeadIntakeSettings)
     auth: HttpAuthSettings = Field(default_factory=HttpAuthSettings)
+    sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
     # An operator's folder of prompt files; one named like a shipped prompt replaces it.
     prompts_dir: str | None = None
 

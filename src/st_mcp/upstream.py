@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 from starlette.applications import Starlette
 
-from st_mcp.config import ServiceTitanSettings
+from st_mcp.config import ServiceTitanSettings, Settings
 from st_mcp.sandbox import SandboxClock, SandboxConfig, create_sandbox_app
+from st_mcp.sandbox.faults import load_fault_rules
 from st_mcp.servicetitan import ServiceTitanClient, UpstreamMeter, endpoints_for
 
 
@@ -19,6 +21,29 @@ class Upstream:
     sandbox_app: Starlette | None = None
 
 
+def connect_configured(settings: Settings) -> Upstream:
+    """The client the whole settings describe: on the embedded sandbox, the tenant of ``[sandbox]``
+    (by default the state file beside the store, shared with every process on the same folder)."""
+    st = settings.servicetitan
+    if not st.uses_embedded_sandbox:
+        return connect_servicetitan(st)
+    return connect_servicetitan(st, sandbox_config=embedded_sandbox_config(settings))
+
+
+def embedded_sandbox_config(settings: Settings) -> SandboxConfig:
+    st, options = settings.servicetitan, settings.sandbox
+    start = st.sandbox_clock
+    faults = Path(options.faults).expanduser() if options.faults else None
+    return SandboxConfig(
+        seed=options.seed,
+        tenant_id=st.credentials()[0],
+        clock=SandboxClock.starting_at(start) if start is not None else None,
+        latency_seconds=options.latency_ms / 1000,
+        state=options.state_path(settings.database_url),
+        faults=load_fault_rules(faults) if faults is not None else [],
+    )
+
+
 def connect_servicetitan(
     settings: ServiceTitanSettings,
     *,
@@ -26,7 +51,8 @@ def connect_servicetitan(
     transport: httpx.AsyncBaseTransport | None = None,
     meter: UpstreamMeter | None = None,
 ) -> Upstream:
-    """A client for the configured tenant; with no credentials, one wired to an in-process sandbox."""
+    """A client for the configured tenant; with no credentials, one wired to an in-process sandbox (in
+    memory unless ``sandbox_config`` names a state file; see ``connect_configured``)."""
     tenant_id, client_id, client_secret, app_key = settings.credentials()
     assert settings.environment is not None  # resolved by ServiceTitanSettings validation
     sandbox_app: Starlette | None = None

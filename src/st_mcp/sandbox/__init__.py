@@ -15,10 +15,18 @@ Where ServiceTitan's behaviour is not documented, the sandbox chooses (and tests
   in a body → 400, except on job create, where business rules (unknown customer/location/unit/job type/
   campaign/technician, a missing ``campaignId``, a location of another customer) → 422, as observed live.
 - 409 where the spec lists it: operating on a canceled/done appointment or job, a duplicate contact.
-- Unknown query parameters are ignored; ``ids`` lists are capped at 50; ``pageSize`` at 5000.
+- Unknown query parameters are ignored (as ASP.NET does); every *documented* parameter of a served
+  operation is honoured, or refused with a 400 naming it (``Endpoint.refuses``), never silently ignored.
+  Query integers are range-checked (int64 ids, int32 paging); ``ids`` lists are capped at 50;
+  ``pageSize`` at 5000. Body type errors read as System.Text.Json's; appointment times before 1753 → 400.
+- A wrong method → 405 whose ``Allow`` lists every method of the path.
 - External data is returned only for the ``externalDataApplicationGuid`` given; filtering by
   ``externalDataKey``/``externalDataValues`` requires that GUID. PATCH ``patchMode`` defaults to Replace.
 - Capacity rules: see capacity.py. Every branch schedules in the tenant's zone (America/Denver).
+
+Knobs: ``SandboxConfig.state`` keeps the tenant in a SQLite file every process shares (statefile.py,
+persistence.py); ``latency_seconds`` and fault rules (faults.py: status, reset or timeout, before or after
+the write) from code, a TOML file or ``/_sandbox/faults`` (admin.py, answered on loopback only).
 """
 
 from .app import create_sandbox_app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 
@@ -10,6 +11,15 @@ def as_utc(dt: datetime) -> datetime:
     if dt.tzinfo is None:
         return dt.replace(tzinfo=UTC)
     return dt.astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class ClockAnchor:
+    """What a clock needs to read the same in another process: a pinned instant, or an offset from real
+    time (so a clock started at ST_MCP_CLOCK keeps running from where it was, not from its start)."""
+
+    fixed: datetime | None
+    offset: timedelta
 
 
 class SandboxClock:
@@ -58,6 +68,14 @@ class SandboxClock:
             self._fixed += timedelta(seconds=seconds)
         else:
             self._offset += timedelta(seconds=seconds)
+
+    def anchor(self) -> ClockAnchor:
+        return ClockAnchor(self._fixed, self._offset)
+
+    def restore(self, anchor: ClockAnchor) -> None:
+        """Read as the anchored clock does (in place: the token issuer holds this object)."""
+        self._fixed = as_utc(anchor.fixed) if anchor.fixed is not None else None
+        self._offset = anchor.offset
 
     @property
     def is_fixed(self) -> bool:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 from .clock import SandboxClock
+from .faults import FaultRule
 
 SANDBOX_TENANT_ID: int = 4417001
 # The business's local zone: arrival windows, shifts and business hours are wall times in this zone.
 SANDBOX_TIMEZONE = "America/Denver"
+STATE_FILE_NAME = "sandbox.db"
+MEMORY = "memory"
 
 
 @dataclass
@@ -25,3 +29,14 @@ class SandboxConfig:
     granted_scopes: frozenset[str] | None = None
     rate_limit_per_second: int = 60
     latency_seconds: float = 0.0
+    # Where the tenant lives: None (or "memory") = this process only, re-seeded each time; a path = a
+    # SQLite file every process opening it shares (its stored tenant, clock included, wins over seed/clock).
+    state: Path | None = None
+    faults: list[FaultRule] = field(default_factory=list)  # armed at start (e.g. from --faults FILE)
+
+
+def state_path(value: str | Path | None) -> Path | None:
+    """A ``--state`` / ``ST_MCP_SANDBOX_STATE`` value as a path; "memory" (or nothing) means none."""
+    if value is None or str(value).strip().lower() in ("", MEMORY):
+        return None
+    return Path(value).expanduser()

@@ -86,9 +86,11 @@ def paged(
         if bound is not None:
             items = [r for r in items if (getattr(r, attribute) < bound) == before]
     sort = query.raw("sort")
-    if options.order_by and query.raw("orderBy"):
+    if options.order_by:
+        # "desc"/"descending" reverse orderBy; without orderBy the default order stands.
         descending = (query.raw("orderByDirection") or "").lower() in ("desc", "descending")
-        sort = ("-" if descending else "+") + str(query.raw("orderBy"))
+        if query.raw("orderBy"):
+            sort = ("-" if descending else "+") + str(query.raw("orderBy"))
     items = _sorted(items, sort, options.sort_fields)
     return envelope(items, query, serialize)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -49,21 +49,23 @@ class Endpoint:
     method: str
     path: str  # as written in the OpenAPI documents, module prefix included
     handler: Handler
+    # Documented query parameters the sandbox cannot honour: refused (400 naming them), never ignored.
+    refuses: frozenset[str] = frozenset()
 
 
 class Router:
     def __init__(self) -> None:
         self.endpoints: list[Endpoint] = []
 
-    def route(self, method: str, path: str) -> Callable[[Handler], Handler]:
+    def route(self, method: str, path: str, refuses: Iterable[str] = ()) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
-            self.endpoints.append(Endpoint(method, path, handler))
+            self.endpoints.append(Endpoint(method, path, handler, frozenset(refuses)))
             return handler
 
         return register
 
-    def get(self, path: str) -> Callable[[Handler], Handler]:
-        return self.route("GET", path)
+    def get(self, path: str, refuses: Iterable[str] = ()) -> Callable[[Handler], Handler]:
+        return self.route("GET", path, refuses)
 
     def post(self, path: str) -> Callable[[Handler], Handler]:
         return self.route("POST", path)
@@ -83,11 +85,38 @@ def get_or_404(collection: Mapping[int, E], entity_id: int, entity: str) -> E:
         raise not_found(entity, entity_id) from None
 
 
-def guarded(endpoint: Endpoint, scope: str, tenant: SandboxTenant, gate: Gate) -> Route:
+def guarded_routes(
+    endpoints: Iterable[tuple[Endpoint, str]], tenant: SandboxTenant, gate: Gate
+) -> list[Route]:
+    """One route per path, serving each of its methods, so a wrong method's 405 lists every method the
+    path takes in ``Allow`` (one route per method would list only its own)."""
+    by_path: dict[str, dict[str, Callable[[Request], Awaitable[Response]]]] = {}
+    for endpoint, scope in endpoints:
+        by_path.setdefault(endpoint.path, {})[endpoint.method] = guarded(endpoint, scope, tenant, gate)
+    routes = []
+    for spec_path, handlers in by_path.items():
+
+        async def dispatch(request: Request, handlers: Mapping[str, Any] = handlers) -> Response:
+            return await handlers["GET" if request.method == "HEAD" else request.method](request)  # type: ignore[no-any-return]
+
+        # Every path parameter the sandbox serves (tenant, id) is an int64.
+        path = re.sub(r"\{(\w+)\}", r"{\1:int}", spec_path)
+        routes.append(Route(path, dispatch, methods=list(handlers), name=spec_path))
+    return routes
+
+
+def guarded(
+    endpoint: Endpoint, scope: str, tenant: SandboxTenant, gate: Gate
+) -> Callable[[Request], Awaitable[Response]]:
     async def handle(request: Request) -> Response:
         try:
             principal = gate.check(request, scope)
-            result = await endpoint.handler(Call(request, tenant, principal, Query(request.query_params)))
+            _refuse_unsupported(endpoint, request)
+            query = Query(request.query_params)
+            try:
+                result = await endpoint.handler(Call(request, tenant, principal, query))
+            finally:
+                tenant.params_read.setdefault((endpoint.method, endpoint.path), set()).update(query.read)
         except ProblemError as exc:
             return exc.response()
         except Exception:
@@ -99,9 +128,14 @@ def guarded(endpoint: Endpoint, scope: str, tenant: SandboxTenant, gate: Gate) -
             return Response(status_code=200)  # ServiceTitan answers its "empty" operations with 200
         return JSONResponse(result)
 
-    # Every path parameter the sandbox serves (tenant, id) is an int64.
-    path = re.sub(r"\{(\w+)\}", r"{\1:int}", endpoint.path)
-    return Route(path, handle, methods=[endpoint.method], name=f"{endpoint.method} {endpoint.path}")
+    return handle
+
+
+def _refuse_unsupported(endpoint: Endpoint, request: Request) -> None:
+    given = sorted(name for name in endpoint.refuses if name in request.query_params)
+    if given:
+        message = "The sandbox cannot filter by this parameter (ServiceTitan does); leave it out."
+        raise ProblemError(400, errors={name: [message] for name in given})
 
 
 def referenced(

@@ -130,6 +130,8 @@ class SandboxTenant:
     # Knobs and instruments for tests.
     faults: FaultInjector = field(default_factory=FaultInjector)
     request_log: list[tuple[str, str]] = field(default_factory=list)
+    # (method, spec path) → every query parameter its handler has read (proves none is silently ignored).
+    params_read: dict[tuple[str, str], set[str]] = field(default_factory=dict)
     issuer: TokenIssuer | None = None
     rate_limiter: SlidingWindowLimiter | None = None
     _next_ids: dict[str, int] = field(default_factory=dict, repr=False)

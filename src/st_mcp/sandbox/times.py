@@ -14,7 +14,8 @@ BUSINESS_TZ = ZoneInfo(SANDBOX_TIMEZONE)
 def iso(dt: datetime) -> str:
     """``2026-03-10T15:00:00Z`` (microseconds only when present)."""
     dt = as_utc(dt)
-    text = dt.strftime("%Y-%m-%dT%H:%M:%S")
+    # Not strftime("%Y"): it writes year 320 as "320"; .NET always writes four digits ("0320").
+    text = f"{dt.year:04d}-{dt.month:02d}-{dt.day:02d}T{dt.hour:02d}:{dt.minute:02d}:{dt.second:02d}"
     if dt.microsecond:
         text += f".{dt.microsecond:06d}".rstrip("0")
     return text + "Z"
@@ -35,4 +36,7 @@ def parse_datetime(text: str) -> datetime:
     value = text.strip()
     if not value:
         raise ValueError("empty")
-    return as_utc(datetime.fromisoformat(value))
+    try:
+        return as_utc(datetime.fromisoformat(value))
+    except OverflowError:  # "0001-01-01T00:00:00+01:00" is before DateTime.MinValue in UTC, as in .NET
+        raise ValueError("out of range") from None

@@ -40,7 +40,7 @@ from st_mcp.store.deliveries import DeliveryRecords
 from st_mcp.store.secrets import shared_secret
 from st_mcp.store.suppressions import SuppressionList
 from st_mcp.store.watermarks import Watermarks
-from st_mcp.upstream import Upstream, connect_servicetitan
+from st_mcp.upstream import Upstream, connect_configured
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +128,7 @@ async def open_app_context(
     own_gateway = gateway is None
     # Off the event loop: the first gate decision would otherwise load these tables inside a tool call.
     threading.Thread(target=load_tables, name="lead-locale-tables", daemon=True).start()
-    upstream = upstream or connect_servicetitan(settings.servicetitan)
+    upstream = upstream or connect_configured(settings)
     store = await Store.open(settings.database_url)
     try:
         st = upstream.client

@@ -222,6 +222,10 @@ def _address_filters(query: Query, get: Callable[[Any], Address]) -> list[filter
     zip_code = query.str("zip")
     if zip_code:
         predicates.append(lambda row: get(row).zip.startswith(zip_code))
+    for name in ("latitude", "longitude"):  # exact coordinates, as stored on the address
+        wanted = query.float(name)
+        if wanted is not None:
+            predicates.append(lambda row, name=name, wanted=wanted: getattr(get(row), name) == wanted)
     return predicates
 
 
@@ -258,6 +262,9 @@ async def list_customers(call: Call) -> dict:
     q, tenant = call.query, call.tenant
     rows = list(tenant.customers.values())
     phone = q.str("phone")
+    # The sandbox's customers change only through the API, never through accounting: excluding
+    # accounting changes from the modified range leaves the same rows. Still bound (and checked).
+    q.bool("excludeAccountingChangesFromModifiedDateRange")
     rows = filters.apply(
         rows,
         [
@@ -488,7 +495,7 @@ async def list_location_contacts(call: Call) -> dict:
 
 
 # -- leads -----------------------------------------------------------------------------------------------
-@router.get(f"{CRM}/leads")
+@router.get(f"{CRM}/leads", refuses=("genPermUrl",))  # no lead form pages to link to
 async def list_leads(call: Call) -> dict:
     q, tenant = call.query, call.tenant
     phone = q.str("leadPhone")
@@ -524,9 +531,32 @@ async def list_leads(call: Call) -> dict:
             else None,
             (lambda x: prospect(x) == is_prospect) if is_prospect is not None else None,
             (lambda x: (x.capture_source == "Form") == is_form) if is_form is not None else None,
+            *_lead_customer_times(q, tenant),
         ],
     )
     return paged(q, rows, v.lead, NO_ACTIVE)
+
+
+def _lead_customer_times(q: Query, tenant: SandboxTenant) -> list[filters.Predicate | None]:
+    """customerCreated…/customerModified…: by the lead's customer (a lead without one never matches)."""
+
+    def customer_of(lead: Lead) -> Customer | None:
+        return tenant.customers.get(lead.customer_id or 0)
+
+    predicates: list[filters.Predicate | None] = []
+    for param, attribute, before in (
+        ("customerCreatedOnOrAfter", "created_on", False),
+        ("customerCreatedBefore", "created_on", True),
+        ("customerModifiedOnOrAfter", "modified_on", False),
+    ):
+        bound = q.datetime(param)
+        if bound is not None:
+            predicates.append(
+                lambda lead, a=attribute, b=bound, x=before: (
+                    (c := customer_of(lead)) is not None and (getattr(c, a) < b) == x
+                )
+            )
+    return predicates
 
 
 @router.get(f"{CRM}/leads/{{id}}")

@@ -7,7 +7,7 @@ observed to do for a job without a campaign. Shape errors (missing/mistyped fiel
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from .. import external, filters
 from ..bodies import Body, ExternalDataCreate, ExternalDataUpdate, UtcDatetime, require_text
@@ -139,6 +139,13 @@ class Reschedule(Body):
 
 
 # -- validation helpers --------------------------------------------------------------------------------
+# Appointment times are stored as SQL Server datetimes: earlier than 1753 cannot be (the sandbox's choice of
+# answer is .NET's own message for it, as a 400 rather than the 500 an unguarded write would give).
+SQL_MIN = datetime(1753, 1, 1, tzinfo=UTC)
+SQL_MAX = datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)
+SQL_RANGE_MESSAGE = "SqlDateTime overflow. Must be between 1/1/1753 12:00:00 AM and 12/31/9999 11:59:59 PM."
+
+
 def _priority(value: str, field: str = "priority") -> str:
     if value not in PRIORITIES:
         raise bad_request(field, f"'{value}' is not a valid priority. Use one of: {', '.join(PRIORITIES)}.")
@@ -148,6 +155,10 @@ def _priority(value: str, field: str = "priority") -> str:
 def _times(
     field: str, start: datetime, end: datetime, window_start: datetime | None, window_end: datetime | None
 ) -> tuple[datetime, datetime] | None:
+    for name, value in (("start", start), ("end", end), ("arrivalWindowStart", window_start),
+                        ("arrivalWindowEnd", window_end)):  # fmt: skip
+        if value is not None and not SQL_MIN <= value <= SQL_MAX:
+            raise bad_request(f"{field}.{name}", SQL_RANGE_MESSAGE)
     if end <= start:
         raise bad_request(f"{field}.end", "The appointment must end after it starts.")
     if (window_start is None) != (window_end is None):
@@ -178,7 +189,13 @@ def _job_filters(q: Query, tenant: SandboxTenant) -> list[filters.Predicate | No
     tag_ids = q.int_list("tagTypeIds", max_items=None)
     technician_id = q.int("technicianId")
     unused = q.bool("hasUnusedAppointments")
+    # The sandbox has no estimates or installed equipment: no job was created from one or holds one,
+    # so these filters (bound and checked like the rest) match nothing.
+    from_estimate = q.int("createdFromEstimateId")
+    estimate_ids, equipment_ids = q.int_list("estimateIds"), q.int_list("equipmentIds")
+    never = any(value is not None for value in (from_estimate, estimate_ids, equipment_ids))
     return [
+        (lambda j: False) if never else None,
         *filters.equal_ints(q, JOB_ID_FILTERS),
         (lambda j: j.job_number == number) if number else None,
         filters.enum_equals(q, "jobStatus", JOB_STATUSES, "status"),
@@ -361,7 +378,8 @@ async def cancel_job(call: Call) -> None:
     referenced(tenant.cancel_reasons, body.reasonId, "reasonId", "Job cancel reason")
     require_text("memo", body.memo)
     if job.status in ("Canceled", "Completed"):
-        raise ProblemError(400, f"Job {job.id} is {job.status} and cannot be canceled.", {"id": [job.status]})
+        message = f"Job {job.id} is {job.status} and cannot be canceled."
+        raise ProblemError(400, message, {"id": [message]})
     tenant.cancel_job(job, body.reasonId, body.memo)
 
 
@@ -369,7 +387,8 @@ async def cancel_job(call: Call) -> None:
 async def remove_cancellation(call: Call) -> None:
     job = get_or_404(call.tenant.jobs, call.path_id(), "Job")
     if job.status != "Canceled":
-        raise ProblemError(400, f"Job {job.id} is not canceled.", {"id": [job.status]})
+        message = f"Job {job.id} is {job.status}, not canceled."
+        raise ProblemError(400, message, {"id": [message]})
     call.tenant.remove_cancellation(job)
 
 
@@ -405,11 +424,13 @@ async def list_job_types(call: Call) -> dict:
             filters.enum_equals(q, "priority", PRIORITIES, "priority"),
         ],
     )
+    external.requested_guid(q)  # job types carry no external data here: every app sees an empty list
     return paged(q, rows, v.job_type, JOB_TYPES)
 
 
 @router.get(f"{JPM}/job-types/{{id}}")
 async def get_job_type(call: Call) -> dict:
+    external.requested_guid(call.query)
     return v.job_type(get_or_404(call.tenant.job_types, call.path_id(), "Job type"))
 
 

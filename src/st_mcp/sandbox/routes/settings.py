@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .. import filters
+from .. import external, filters
 from ..paging import ListOptions, paged
 from ..routing import Call, Router, get_or_404
 from ..views import settings as v
@@ -31,12 +31,14 @@ async def get_technician(call: Call) -> dict:
 async def list_business_units(call: Call) -> dict:
     q, tenant = call.query, call.tenant
     rows = filters.apply(tenant.business_units.values(), [filters.contains(q, "name", lambda b: b.name)])
+    external.requested_guid(q)  # business units carry no external data here: every app sees an empty list
     return paged(q, rows, lambda b: v.business_unit(b, tenant.tenant_id, tenant.company_name), UNSORTED)
 
 
 @router.get(f"{STT}/business-units/{{id}}")
 async def get_business_unit(call: Call) -> dict:
     tenant = call.tenant
+    external.requested_guid(call.query)
     unit = get_or_404(tenant.business_units, call.path_id(), "Business unit")
     return v.business_unit(unit, tenant.tenant_id, tenant.company_name)
 

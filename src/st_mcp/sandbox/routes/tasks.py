@@ -118,6 +118,7 @@ async def list_tasks(call: Call) -> dict:
     statuses = q.enum_list("statuses", v.TASK_STATUSES)
     priorities = q.enum_list("priorities", PRIORITIES)
     closed = q.bool("isClosed")
+    q.bool("includeSubtasks")  # the sandbox's tasks have no subtasks: with or without, the same list
     job_number = q.str("jobNumber")
     rows = filters.apply(
         tenant.tasks.values(),
@@ -141,4 +142,5 @@ async def list_tasks(call: Call) -> dict:
 
 @router.get(f"{TSM}/tasks/{{id}}")
 async def get_task(call: Call) -> dict:
+    call.query.bool("includeSubtasks")
     return v.task(get_or_404(call.tenant.tasks, call.path_id(), "Task"), call.tenant)

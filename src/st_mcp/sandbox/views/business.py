@@ -171,7 +171,7 @@ def invoice(inv: Invoice, tenant: SandboxTenant) -> Json:
         "employeeInfo": None,
         "commissionEligibilityDate": None,
         "sentStatus": "Sent" if inv.status != "Pending" else "NotSent",
-        "reviewStatus": "Invoiced" if inv.status != "Pending" else "NeedsReview",
+        "reviewStatus": invoice_review_status(inv),
         "assignedTo": None,
         "summary": inv.summary,
         "items": [invoice_item(item, inv, tenant) for item in inv.items],
@@ -185,3 +185,7 @@ def invoice(inv: Invoice, tenant: SandboxTenant) -> Json:
         "paidOn": iso_or_none(inv.paid_on),
         "invoiceConfiguration": "JobInvoice",
     }
+
+
+def invoice_review_status(inv: Invoice) -> str:
+    return "Invoiced" if inv.status != "Pending" else "NeedsReview"

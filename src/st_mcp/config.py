@@ -188,6 +188,9 @@ class BookingSettings(BaseModel):
     slot_ttl_minutes: int = Field(default=120, gt=0)  # how long an offered slot_id stays bookable
     search_days: int = Field(default=7, gt=0, le=14)
     min_lead_minutes: int = Field(default=30, ge=0)  # windows starting sooner are not offered
+    # How long a window's booking lease lives without renewal (its holder renews it every third of this
+    # while it works; a crashed holder frees the window after it).
+    window_lease_seconds: float = Field(default=30.0, gt=0, le=300)
     # The app-scoped key under which booked jobs carry their idempotency key (reconciliation).
     application_guid: str = "5b0f3c2e-7a61-4d8e-9f14-2c6b8d0e1a37"
 

@@ -8,15 +8,12 @@ is not told about. Reads (token, capacity re-check, reconciliation) fail too, an
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 import anyio
 import pytest
 from mcp import Client
 
-import st_mcp.services.booking as booking_module
-from st_mcp.store.leases import lease
 from st_mcp.store.schema import bookings
 
 from .conftest import (
@@ -143,7 +140,8 @@ async def test_a_lease_outlives_a_slow_create_so_no_one_books_the_window_under_i
     """Agent A's job create stalls far longer than the window lease's time to live (a 429 retried after
     a long Retry-After does this); agent B, on another connection, asks for the same last technician.
     A live holder renews its lease, so B waits and is refused — one job in a capacity-1 window."""
-    monkeypatch.setattr(booking_module, "lease", functools.partial(lease, ttl=0.3))
+    booking = harness.settings.booking.model_copy(update={"window_lease_seconds": 0.3})
+    monkeypatch.setattr(harness.settings, "booking", booking)
     async with harness.connect() as first, harness.connect() as second:
         slot = await window_with_one_technician_left(harness, first)
         theirs = next(s for s in await slots_for(second) if s["start_utc"] == slot["start_utc"])

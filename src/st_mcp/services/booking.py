@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 
 import anyio
@@ -181,9 +182,7 @@ class Booking:
             tags = Later(tg, self._ai_tag_ids())
         campaign_id, tag_ids = campaign.value, tags.value
 
-        async with lease(
-            self._store.engine, f"window:{claim.business_unit_id}:{int(claim.start.timestamp())}"
-        ):
+        async with self._window_lease(claim):
             stored = await self._store.bookings.get(key)
             if stored is not None:
                 if stored.status == "booked":
@@ -260,6 +259,10 @@ class Booking:
                 raise _in_doubt(key) from None
             self._availability.forget_capacity()
             return await self._finish(key, job, principal, replayed=False)
+
+    def _window_lease(self, claim: SlotClaim) -> AbstractAsyncContextManager[None]:
+        name = f"window:{claim.business_unit_id}:{int(claim.start.timestamp())}"
+        return lease(self._store.engine, name, ttl=self._settings.window_lease_seconds)
 
     async def _finish(self, key: str, job: Job, principal: Principal, *, replayed: bool) -> BookingResult:
         await self._store.bookings.complete(
@@ -378,9 +381,7 @@ class Booking:
             )
         appointment = await self._st.jpm.get_appointment(job.firstAppointmentId)
         previous = self._availability.label(appointment.start, appointment.end)
-        async with lease(
-            self._store.engine, f"window:{claim.business_unit_id}:{int(claim.start.timestamp())}"
-        ):
+        async with self._window_lease(claim):
             if not await self._availability.window_has_room(claim):
                 location = await self._st.crm.get_location(job.locationId)
                 raise await self._window_taken(claim, location.address.zip, job.locationId)

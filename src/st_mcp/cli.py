@@ -204,6 +204,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _quiet_http_logs() -> None:
+    # One plain line per record on stderr, set before the SDK's own basicConfig (which would pick
+    # rich's console handler whenever rich happens to be installed) so the format never depends on it.
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     # httpx logs every request at INFO; tool-level lines from st_mcp are what an operator wants.
     logging.getLogger("httpx").setLevel(logging.WARNING)
 

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import re
+import shlex
+from typing import Any
 
+import anyio
 import pytest
+from mcp import Client
 
 from st_mcp.cli import main
+from st_mcp.config import load_settings
+from st_mcp.server import create_server
 
 CREDENTIALS = (
     "ST_TENANT_ID",
@@ -61,3 +67,32 @@ def test_demo_tells_the_speed_to_lead_story(
     assert re.search(
         r"Speed to lead, lead arrival → first text sent \(wall clock\): Jordan \d+ ms, .*median \d+ ms", out
     )
+
+
+def test_the_demo_leaves_its_conversations_for_a_csr_to_open(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The story's store and tenant are kept; the printed command opens them as the CSR, whose counters'
+    default period (the 30 days before the story's clock) covers the five conversations."""
+    for name in (*CREDENTIALS, "ST_MCP_CLOCK"):
+        monkeypatch.delenv(name, raising=False)
+    assert main(["demo"]) == 0
+    out = capsys.readouterr().out
+    command = next(line for line in out.splitlines() if line.strip().startswith("ST_MCP_ROLE=csr"))
+    environ = {name: value for name, value in (word.split("=", 1) for word in shlex.split(command)[:-1])}
+    booked = re.search(r"job (\d+) booked for", out)
+    assert booked is not None and environ["ST_MCP_ROLE"] == "csr"
+
+    async def as_the_csr() -> tuple[Any, Any, Any]:
+        async with Client(create_server(load_settings(environ=environ))) as csr:
+            listed = await csr.call_tool("list_interactions", {})
+            stats = await csr.call_tool("interaction_stats", {})
+            job = await csr.call_tool("get_job_status", {"job_number": booked.group(1)})
+        return listed, stats, job
+
+    listed, stats, job = anyio.run(as_the_csr)
+    assert len(listed.structured_content["items"]) == 5
+    assert (
+        stats.structured_content["conversations"] == 5 and stats.structured_content["conversion_rate"] == 0.2
+    )
+    assert not job.is_error and job.structured_content["job_number"] == booked.group(1)

@@ -19,22 +19,29 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import shlex
+import shutil
 import statistics
-import tempfile
+import sys
 import time
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import platformdirs
 from mcp import Client
+from sqlalchemy import func, select
 
 from st_mcp.config import IdentitySettings, Settings
 from st_mcp.messaging.sandbox import SandboxGateway
 from st_mcp.sandbox import SandboxTenant
 from st_mcp.server import create_server
 from st_mcp.servicetitan import ServiceTitanClient
-from st_mcp.upstream import Upstream, connect_servicetitan
+from st_mcp.store.engine import create_engine
+from st_mcp.store.schema import interactions
+from st_mcp.store.times import as_utc
+from st_mcp.upstream import Upstream, connect_configured
 
 CSR_NAME = "Dana Whitfield"
 # Saturday 6:30 pm in Denver: 8:30 pm in Tampa. ST_MCP_CLOCK, when set, starts the story elsewhere.
@@ -128,19 +135,72 @@ def _quiet_server_logs() -> Iterator[None]:
 
 
 async def _run(settings: Settings) -> int:
-    with tempfile.TemporaryDirectory(prefix="st-mcp-demo-") as folder:
-        if settings.database_url is None:
-            # A throwaway store: each run starts from the freshly seeded sandbox tenant.
-            settings = settings.model_copy(
-                update={"database_url": f"sqlite+aiosqlite:///{Path(folder) / 'demo.db'}"}
-            )
-        st_settings = settings.servicetitan
-        if st_settings.is_sandbox and st_settings.sandbox_clock is None:
-            st_settings = st_settings.model_copy(update={"sandbox_clock": STORY_START})
-            settings = settings.model_copy(update={"servicetitan": st_settings})
-        upstream = connect_servicetitan(settings.servicetitan)
-        async with upstream.client:
-            return await _story(settings, upstream)
+    folder = demo_folder()
+    if settings.database_url is None:
+        # The demo's own store and tenant, started afresh each run and kept afterwards, so the same
+        # conversations can be opened as a CSR (the commands are printed at the end).
+        _reset(folder)
+        settings = settings.model_copy(update={"database_url": _sqlite_url(folder / "demo.db")})
+    st_settings = settings.servicetitan
+    if st_settings.is_sandbox and st_settings.sandbox_clock is None:
+        st_settings = st_settings.model_copy(update={"sandbox_clock": STORY_START})
+        settings = settings.model_copy(update={"servicetitan": st_settings})
+    upstream = connect_configured(settings)  # on the sandbox: its state file beside the store
+    async with upstream.client:
+        return await _story(settings, upstream)
+
+
+async def _last_activity(settings: Settings) -> datetime | None:
+    """When the story's last conversation moved, as the store recorded it (the story's own clock)."""
+    engine = create_engine(settings.database_url)
+    try:
+        async with engine.connect() as conn:
+            last = (await conn.execute(select(func.max(interactions.c.last_activity_at)))).scalar_one()
+    finally:
+        await engine.dispose()
+    return as_utc(last) + timedelta(minutes=1) if last is not None else None
+
+
+def demo_folder() -> Path:
+    folder = Path(platformdirs.user_data_dir("st-mcp", appauthor=False)) / "demo"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _reset(folder: Path) -> None:
+    for pattern in ("demo.db*", "sandbox.db*"):
+        for path in folder.glob(pattern):
+            path.unlink()
+
+
+def _sqlite_url(path: Path) -> str:
+    return f"sqlite+aiosqlite:///{path}"
+
+
+def follow_up_environment(settings: Settings, *, clock: datetime | None) -> dict[str, str]:
+    """What a CSR session needs to open the demo's conversations: its store (and so its tenant, whose
+    state sits beside it) and the story's clock where it ended, so the counters' default period (the
+    30 days before "now") covers the story."""
+    env = {"ST_MCP_ROLE": "csr", "ST_MCP_PRINCIPAL": CSR_NAME}
+    if settings.database_url is not None:
+        env["ST_MCP_DATABASE_URL"] = settings.database_url
+    if clock is not None:
+        env["ST_MCP_CLOCK"] = clock.astimezone(STORY_START.tzinfo).replace(microsecond=0).isoformat()
+    return env
+
+
+def _show_follow_up(env: dict[str, str]) -> None:
+    assignments = " ".join(f"{name}={shlex.quote(value)}" for name, value in env.items())
+    flags = " ".join(f"-e {name}={shlex.quote(value)}" for name, value in env.items())
+    command = shutil.which("st-mcp") or str(Path(sys.executable).with_name("st-mcp"))
+    desktop = {"mcpServers": {"st-mcp-demo (CSR)": {"command": command, "env": env}}}
+    print("\nThe story's conversations stay in this store and tenant. Open them as the CSR:")
+    print(f"  {assignments} {command}")
+    print("  or with the MCP Inspector:")
+    call = "--method tools/call --tool-name interaction_stats"
+    print(f"  npx @modelcontextprotocol/inspector --cli {flags} -- {command} {call}")
+    print("  or in Claude Desktop (claude_desktop_config.json):")
+    print("  " + json.dumps(desktop))
 
 
 async def _story(settings: Settings, upstream: Upstream) -> int:
@@ -185,6 +245,8 @@ async def _story(settings: Settings, upstream: Upstream) -> int:
     print(
         f"Speed to lead, lead arrival → first text sent (wall clock): {speeds}; median {median * 1000:.0f} ms"
     )
+    ended = await _last_activity(settings) if settings.servicetitan.is_sandbox else None
+    _show_follow_up(follow_up_environment(settings, clock=ended))
     return 0
 
 

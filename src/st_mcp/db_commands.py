@@ -7,26 +7,25 @@ the replicas roll) and for seeing where a store stands.
 from __future__ import annotations
 
 import sys
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from st_mcp.store import migrate
 from st_mcp.store.engine import create_engine, default_database_url
 
 EXIT_OK, EXIT_FAILED = 0, 1
+T = TypeVar("T")
 
 
 async def upgrade(database_url: str | None) -> int:
     url = database_url or default_database_url()
-    engine = create_engine(url)
-    try:
-        result = await migrate.upgrade(engine)
-    except (SQLAlchemyError, OSError) as exc:
-        print(f"st-mcp: cannot upgrade the store at {_shown(url)}: {_first_line(exc)}", file=sys.stderr)
+    result = await _on_store(url, "upgrade", migrate.upgrade)
+    if result is None:
         return EXIT_FAILED
-    finally:
-        await engine.dispose()
     if result.changed:
         print(f"store upgraded: {result.before or 'empty'} -> {result.after} ({_shown(url)})")
     else:
@@ -36,23 +35,31 @@ async def upgrade(database_url: str | None) -> int:
 
 async def current(database_url: str | None) -> int:
     url = database_url or default_database_url()
-    engine = create_engine(url)
-    try:
-        revision = await migrate.current_revision(engine)
-    except (SQLAlchemyError, OSError) as exc:
-        print(f"st-mcp: cannot read the store at {_shown(url)}: {_first_line(exc)}", file=sys.stderr)
+    found = await _on_store(url, "read", _revision)
+    if found is None:
         return EXIT_FAILED
-    finally:
-        await engine.dispose()
-    head = migrate.head_revision()
+    revision, head = found[0], migrate.head_revision()
     state = "up to date" if revision == head else f"behind: run st-mcp db upgrade to reach {head}"
     print(f"store revision {revision or 'none'}, newest {head}: {state}")
     return EXIT_OK
 
 
+async def _revision(engine: AsyncEngine) -> tuple[str | None]:
+    return (await migrate.current_revision(engine),)  # a tuple: None is a revision here, not a failure
+
+
+async def _on_store(url: str, what: str, work: Callable[[AsyncEngine], Awaitable[T]]) -> T | None:
+    """Run ``work`` on the store at ``url``; None (and one line on stderr) when the store fails."""
+    engine = create_engine(url)
+    try:
+        return await work(engine)
+    except (SQLAlchemyError, OSError) as exc:
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0][:200]
+        print(f"st-mcp: cannot {what} the store at {_shown(url)}: {reason}", file=sys.stderr)
+        return None
+    finally:
+        await engine.dispose()
+
+
 def _shown(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
-
-
-def _first_line(exc: Exception) -> str:
-    return str(exc.orig if getattr(exc, "orig", None) is not None else exc).splitlines()[0][:200]

@@ -167,3 +167,18 @@ def test_db_current_names_the_revision_and_what_to_do(tmp_path: Path) -> None:
     assert db("current") == f"store revision none, newest {head}: {behind}"
     assert db("upgrade").startswith(f"store upgraded: empty -> {head}")
     assert db("current") == f"store revision {head}, newest {head}: up to date"
+
+
+@pytest.mark.parametrize("command", ["upgrade", "current"])
+def test_an_unreachable_store_is_one_line_and_exit_1(command: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "st_mcp", "db", command],
+        cwd=REPO,
+        env={"ST_MCP_DATABASE_URL": "postgresql+asyncpg://st:secret@127.0.0.1:1/none", "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1 and done.stdout == ""
+    [line] = done.stderr.strip().splitlines()
+    assert line.startswith("st-mcp: cannot ") and "secret" not in line, line

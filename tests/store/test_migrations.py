@@ -174,7 +174,7 @@ def test_an_unreachable_store_is_one_line_and_exit_1(command: str) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "st_mcp", "db", command],
         cwd=REPO,
-        env={"ST_MCP_DATABASE_URL": "postgresql+asyncpg://st:secret@127.0.0.1:1/none", "PATH": "/usr/bin:/bin"},
+        env={"ST_MCP_DATABASE_URL": "postgresql+asyncpg://st:secret@127.0.0.1:1/x", "PATH": "/usr/bin:/bin"},
         capture_output=True,
         text=True,
         timeout=60,

@@ -214,7 +214,7 @@ class IdentitySettings(BaseModel):
 
     # A default role (virtual_agent, csr, dispatcher, manager, auditor) or one defined in [access.roles].
     role: str = "virtual_agent"
-    principal: str | None = None  # default: the role's name
+    principal: str | None = Field(default=None, max_length=200)  # default: the role's name
 
 
 TOOLSETS = ("agent", "conversation", "interactions", "admin")
@@ -266,7 +266,7 @@ class ApiKeySettings(BaseModel):
 
     model_config = {"extra": "forbid"}
 
-    principal: str = Field(min_length=1)
+    principal: str = Field(min_length=1, max_length=200)
     role: str
     sha256: str = Field(pattern=r"^[0-9a-fA-F]{64}$")  # `st-mcp auth hash-key` prints it
 

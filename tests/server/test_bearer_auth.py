@@ -135,6 +135,7 @@ BAD_JWTS = {
     "unknown role": lambda: KEY_1.sign(claims(AUDIENCE, role="superuser")),
     "role not a string": lambda: KEY_1.sign(claims(AUDIENCE, role=["manager"])),
     "no principal": lambda: KEY_1.sign(claims(AUDIENCE, sub=None)),
+    "principal longer than the store keeps": lambda: KEY_1.sign(claims(AUDIENCE, sub="x" * 201)),
     "signed by another key": lambda: SigningKey("k1").sign(claims(AUDIENCE)),
     "unsigned": lambda: jwt.encode(claims(AUDIENCE), None, algorithm="none"),
     "hs256 with the public key": _hs256_with_public_key,

@@ -29,6 +29,7 @@ log = logging.getLogger("st_mcp.auth")
 # Where an accepted token's identity sits in AccessToken.claims (namespaced: a JWT's own claims differ).
 PRINCIPAL_CLAIM = "st_mcp/principal"
 ROLE_CLAIM = "st_mcp/role"
+MAX_PRINCIPAL_NAME = 200  # the store's principal columns (audit, status history)
 MAX_TOKEN_LENGTH = 8192  # longer is no key or JWT of ours; refuse before hashing or parsing
 
 
@@ -126,6 +127,10 @@ class JwtVerifier:
             return _refused(f"missing or unknown role in claim {self._settings.role_claim}")
         if not isinstance(name, str) or not name:
             return _refused(f"missing principal claim {self._settings.principal_claim}")
+        if len(name) > MAX_PRINCIPAL_NAME:  # it is written with every record the principal leaves
+            return _refused(
+                f"principal claim {self._settings.principal_claim} is over {MAX_PRINCIPAL_NAME} characters"
+            )
         subject = claims.get("sub") if isinstance(claims.get("sub"), str) else name
         client = next((claims[c] for c in ("azp", "client_id") if isinstance(claims.get(c), str)), name)
         return AccessToken(

@@ -592,7 +592,7 @@ class Interactions:
         if summary is not None:
             if not summary.strip():
                 raise UserInputError("The summary cannot be empty.")
-            values["summary"] = summary.strip()[:MAX_TEXT]
+            values["summary"] = short(summary.strip(), "summary", MAX_TEXT)
         change = None
         if outcome is not None:
             target = OUTCOME_STATUSES[outcome] if principal.is_ai else outcome_for_human(outcome)

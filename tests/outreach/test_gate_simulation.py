@@ -126,6 +126,7 @@ class StubTwilio:
     seed: int
     received: list[Received] = field(default_factory=list)
     refused: int = 0
+    asked: int = 0
 
     def __post_init__(self) -> None:
         self._fate = random.Random(self.seed)
@@ -135,7 +136,9 @@ class StubTwilio:
         form = await request.form()
         callback = str(form.get("StatusCallback", ""))
         [message_id] = parse_qs(urlsplit(callback).query)["message_id"]
-        fate = self._fate.random()
+        self.asked += 1
+        # The first text is refused and the second's answer lost, whatever the seed; then at random.
+        fate = {1: 0.0, 2: 0.1}.get(self.asked, self._fate.random())
         if fate < 0.08:  # Twilio refuses: the text never leaves
             self.refused += 1
             return JSONResponse({"code": 21211, "message": "not a valid phone number"}, status_code=400)
@@ -287,13 +290,7 @@ async def run_simulation(bases: list[str], stub: StubTwilio) -> Tally:
                 lead = mine.choice(LEADS)
                 roll = mine.random()
                 if roll < 0.75:
-                    tally.sends += 1
-                    result = await agent.call_tool(
-                        "send_message",
-                        {"interaction_id": ids[lead.phone], "text": f"Hi {lead.name}, {roll:.4f}"},
-                    )
-                    text = " ".join(getattr(block, "text", "") for block in result.content or [])
-                    tally.outcomes["sent" if not result.is_error else outcome_of(text)] += 1
+                    await send(agent, lead, f"{roll:.4f}")
                 elif roll < 0.79:
                     await inbound(web, lead, "STOP")
                 elif roll < 0.87:
@@ -304,7 +301,32 @@ async def run_simulation(bases: list[str], stub: StubTwilio) -> Tally:
                     taken_over.add(lead.phone)
                     await csr.call_tool("takeover_interaction", {"interaction_id": ids[lead.phone]})
 
+    async def send(agent: Client, lead: Lead, words: str) -> str:
+        tally.sends += 1
+        arguments = {"interaction_id": ids[lead.phone], "text": f"Hi {lead.name}, {words}"}
+        result = await agent.call_tool("send_message", arguments)
+        text = " ".join(getattr(block, "text", "") for block in result.content or [])
+        outcome = "sent" if not result.is_error else outcome_of(text)
+        tally.outcomes[outcome] += 1
+        return outcome
+
+    async def prologue() -> None:
+        """Every rule refuses at least once whatever the randomness does: Oklahoma's cap (open until
+        7 PM Denver time), an opt-out and a takeover, each met by a send right after."""
+        capped, stopped, taken = LEADS[3], LEADS[9], LEADS[10]
+        async with session(bases[0], AGENT_KEY) as agent, session(bases[1], CSR_KEY) as csr:
+            async with httpx.AsyncClient(timeout=60) as web:
+                for _ in range(12):
+                    if await send(agent, capped, "prologue") == "touch_cap":
+                        break
+                await inbound(web, stopped, "STOP")
+                await send(agent, stopped, "prologue")
+            taken_over.add(taken.phone)
+            await csr.call_tool("takeover_interaction", {"interaction_id": ids[taken.phone]})
+            await send(agent, taken, "prologue")
+
     with anyio.fail_after(600):
+        await prologue()
         async with anyio.create_task_group() as tasks:
             for index in range(TASKS):
                 tasks.start_soon(worker, index)

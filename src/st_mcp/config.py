@@ -27,6 +27,7 @@ from st_mcp.messaging.settings import MessagingSettings
 from st_mcp.policy.audit import is_secret_key
 from st_mcp.policy.compliance import ComplianceSettings
 from st_mcp.services.outreach.cadence import CadenceSettings
+from st_mcp.services.outreach.instant import SpeedToLeadSettings
 
 Environment = Literal["production", "integration", "sandbox"]
 
@@ -453,6 +454,7 @@ class Settings(BaseSettings):
     messaging: MessagingSettings = Field(default_factory=MessagingSettings)
     compliance: ComplianceSettings = Field(default_factory=ComplianceSettings)
     cadence: CadenceSettings = Field(default_factory=CadenceSettings)
+    speed_to_lead: SpeedToLeadSettings = Field(default_factory=SpeedToLeadSettings)
     leads: LeadIntakeSettings = Field(default_factory=LeadIntakeSettings)
     auth: HttpAuthSettings = Field(default_factory=HttpAuthSettings)
     sandbox: SandboxSettings = Field(default_factory=SandboxSettings)

@@ -28,6 +28,7 @@ from st_mcp.services.escalation import Escalations
 from st_mcp.services.interactions.service import Interactions
 from st_mcp.services.optout import OptOutDetector
 from st_mcp.services.outreach.gate import ComplianceGate, audited
+from st_mcp.services.outreach.instant import instant_text
 from st_mcp.services.outreach.poller import LeadPoller
 from st_mcp.services.outreach.queue import LeadQueueService
 from st_mcp.services.outreach.service import Outreach
@@ -37,6 +38,7 @@ from st_mcp.servicetitan import ServiceTitanClient
 from st_mcp.store import Store
 from st_mcp.store.audit import AuditLog
 from st_mcp.store.deliveries import DeliveryRecords
+from st_mcp.store.interactions import InteractionRow
 from st_mcp.store.secrets import shared_secret
 from st_mcp.store.suppressions import SuppressionList
 from st_mcp.store.watermarks import Watermarks
@@ -117,6 +119,15 @@ async def _clock(
     return sandbox_clock.now if sandbox_clock is not None else utc_now
 
 
+def _instant_reply(settings: Settings) -> Callable[[InteractionRow], str] | None:
+    template, persona = settings.speed_to_lead.instant_reply, settings.persona
+    if template is None:
+        return None
+    return lambda row: instant_text(
+        template, name=row.name, company=persona.company_name, agent_name=persona.agent_name
+    )
+
+
 @contextlib.asynccontextmanager
 async def open_app_context(
     settings: Settings, upstream: Upstream | None = None, gateway: Gateway | None = None
@@ -175,6 +186,7 @@ async def open_app_context(
                 f"{persona.company_name}: you're unsubscribed and will get no more messages. "
                 "Reply START to opt back in."
             ),
+            instant_reply=_instant_reply(settings),
         )
         lead_queue = LeadQueueService(
             store.interactions, interactions, gate, suppressions, settings.cadence, clock

@@ -101,6 +101,8 @@ class Interactions:
     ) -> None:
         self._records = records
         self._opt_out = opt_out
+        # Called with each new lead that may be contacted (Started); what they return joins the note.
+        self.on_new_lead: list[Callable[[IngestResult], Awaitable[str | None]]] = []
         self._gate = gate
         self._suppressions = suppressions
         self._help_text = help_text
@@ -192,7 +194,7 @@ class Interactions:
             if reason
             else "New lead: contact them now, then offer real windows from get_available_slots."
         )
-        return IngestResult(
+        result = IngestResult(
             interaction_id=interaction_id,
             status=status,
             duplicate=False,
@@ -200,6 +202,11 @@ class Interactions:
             campaign_id=campaign_id,
             note=note,
         )
+        if status == s.STARTED:
+            for hook in self.on_new_lead:
+                if said := await hook(result):
+                    result = result.model_copy(update={"note": said})
+        return result
 
     async def _recent_for_phone(self, e164: str) -> InteractionRow | None:
         window = self._now() - timedelta(hours=self._settings.dedupe_hours)

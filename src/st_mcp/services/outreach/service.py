@@ -31,7 +31,7 @@ from st_mcp.messaging.gateway import (
 from st_mcp.messaging.sandbox import SandboxGateway
 from st_mcp.policy.identity import SYSTEM_ROLE, Principal
 from st_mcp.services.errors import Blocked, UserInputError
-from st_mcp.services.interactions.models import MessageResult
+from st_mcp.services.interactions.models import IngestResult, MessageResult
 from st_mcp.services.interactions.service import Interactions, Reserved
 from st_mcp.services.outreach.gate import Purpose
 from st_mcp.services.outreach.models import SendResult
@@ -41,6 +41,8 @@ from st_mcp.store.receipts import AlreadyReceived, Receipt
 from st_mcp.store.suppressions import OptChange, SuppressionList
 
 log = logging.getLogger("st_mcp.outreach")
+# The server's own first text on a new lead: an AI principal, held to the agent's rules.
+INSTANT_REPLY = Principal("speed-to-lead instant reply", SYSTEM_ROLE, ai=True)
 MAX_SMS = 1600  # Twilio's limit for one message body (it splits into segments itself)
 
 # How far a text has got (Twilio's outbound lifecycle). Callbacks can arrive out of order, so a status
@@ -72,6 +74,7 @@ class Outreach:
         *,
         deliveries: DeliveryRecords,
         opt_out_confirmation: str,
+        instant_reply: Callable[[InteractionRow], str] | None = None,
     ) -> None:
         self._interactions = interactions
         self.gateway = gateway
@@ -79,8 +82,11 @@ class Outreach:
         self._deliveries = deliveries
         self._now = clock
         self._opt_out_confirmation = opt_out_confirmation
+        self._instant_reply = instant_reply
         if isinstance(gateway, SandboxGateway):
             gateway.on_inbound(self.receive)
+        if instant_reply is not None:
+            interactions.on_new_lead.append(self._send_instant_reply)
 
     async def send_message(self, principal: Principal, *, interaction_id: str, text: str) -> SendResult:
         body = (text or "").strip()
@@ -130,6 +136,26 @@ class Outreach:
         elif result.help_text:
             await self._auto_reply(result.interaction_id, result.help_text, "help")
         return result
+
+    async def _send_instant_reply(self, created: IngestResult) -> str | None:
+        """The operator's approved first text, the moment the lead arrives (``[speed_to_lead]``)."""
+        assert self._instant_reply is not None
+        row = await self._interactions.row(created.interaction_id)
+        if not row.phone:
+            return None
+        try:
+            await self._deliver(INSTANT_REPLY, row, self._instant_reply(row), "conversation")
+        except (Blocked, UserInputError) as exc:
+            log.info("instant reply to %s not sent: %s", row.id, exc)
+            return (
+                f"New lead. The server's instant first text was not sent ({exc}) — "
+                "contact them from get_lead_queue."
+            )
+        await self._drain()
+        return (
+            "New lead. The server already sent the operator's first text (see get_interaction); "
+            "continue the conversation from get_lead_queue."
+        )
 
     async def delivery_status(
         self, report: DeliveryReport, *, message_id: str | None = None, receipt: Receipt | None = None

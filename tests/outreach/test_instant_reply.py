@@ -103,3 +103,15 @@ async def test_a_signed_webhook_lead_is_texted_before_the_answer(harness: Harnes
 def test_a_bad_template_is_a_one_line_error(template: str, problem: str) -> None:
     with pytest.raises(ValueError, match=problem):
         SpeedToLeadSettings(instant_reply=template)
+
+
+async def test_someone_who_texts_first_gets_no_greeting_before_their_words_are_read(
+    instant: tuple[Client, SandboxGateway],
+) -> None:
+    """An inbound text from an unknown number opens an Inbound SMS conversation: no instant greeting
+    (their first words might be STOP)."""
+    client, gateway = instant
+    message = {"phone": "(303) 555-0190", "direction": "inbound", "text": "STOP"}
+    result = await ok(client, "log_message", message)
+    assert result["opted_out"] is True
+    assert gateway.sent_to("+13035550190") == []

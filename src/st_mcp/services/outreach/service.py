@@ -141,8 +141,8 @@ class Outreach:
         """The operator's approved first text, the moment the lead arrives (``[speed_to_lead]``)."""
         assert self._instant_reply is not None
         row = await self._interactions.row(created.interaction_id)
-        if not row.phone:
-            return None
+        if not row.phone or row.goal != "Speed to Lead":
+            return None  # someone who texted or called us first gets an answer to what they said
         try:
             await self._deliver(INSTANT_REPLY, row, self._instant_reply(row), "conversation")
         except (Blocked, UserInputError) as exc:

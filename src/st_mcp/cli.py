@@ -12,6 +12,7 @@ from datetime import datetime
 
 import anyio
 
+from st_mcp import __version__
 from st_mcp.config import ConfigError, Settings, load_settings
 
 MIN_API_KEY_LENGTH = 16  # shorter keys are guessable; the hash does not make them any stronger
@@ -121,6 +122,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if refusal is not None:  # before anything else is said or opened
             print(f"st-mcp: {refusal}", file=sys.stderr)
             return 2
+    if args.command in (None, "serve", "leads"):
+        _observability()
     _announce(settings)
     _quiet_http_logs()
     if args.command in (None, "serve"):
@@ -155,6 +158,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return anyio.run(run_check, settings)
     _parser().print_help(sys.stderr)
     return 2
+
+
+def _observability() -> None:
+    """Structured logs on stderr and, when configured, OpenTelemetry tracing — before the server is built."""
+    from st_mcp import tracing
+    from st_mcp.logs import configure_logging
+
+    configure_logging(os.environ.get("ST_MCP_LOG_LEVEL", "INFO").upper())
+    tracing.configure(__version__)
 
 
 def _quiet_http_logs() -> None:

@@ -177,16 +177,24 @@ def _log_fields(
     request: ServerRequestContext[Any, Any] | None, principal: Principal, door: Door
 ) -> RequestFields:
     request_id = getattr(request, "request_id", None)
-    try:
-        session = request.session_id if request is not None else None
-    except Exception:  # no transport session (in-process): the line simply has none
-        session = None
     return RequestFields(
         request_id=None if request_id is None else str(request_id),
-        session=session,
+        session=_session_id(request),
         principal=principal.name,
         tool=door.name,
     )
+
+
+def _session_id(request: ServerRequestContext[Any, Any] | None) -> str | None:
+    """The transport's session, from the HTTP request that carried the message: streamable HTTP's
+    ``Mcp-Session-Id`` header or legacy SSE's ``session_id`` query (stdio and 2026-07-28 have none)."""
+    http = getattr(request, "request", None)
+    if http is None:
+        return None
+    headers = getattr(http, "headers", None) or {}
+    query = getattr(http, "query_params", None) or {}
+    session = headers.get("mcp-session-id") or query.get("session_id")
+    return str(session)[:64] if session else None
 
 
 def guarded(fn: Callable[P, Awaitable[R]], needs_any_of: tuple[str, ...]) -> Callable[P, Awaitable[R]]:

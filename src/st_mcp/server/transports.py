@@ -7,6 +7,7 @@ from typing import Literal
 
 import uvicorn
 from mcp.server.mcpserver import MCPServer
+from starlette.types import ASGIApp
 
 Transport = Literal["stdio", "sse", "http"]
 PATHS = {"sse": "/sse", "http": "/mcp"}
@@ -56,6 +57,11 @@ def run(server: MCPServer, transport: Transport, *, host: str, port: int, statel
     else:
         # stateless: no session affinity needed, so any replica behind a load balancer can answer.
         app = server.streamable_http_app(stateless_http=stateless, host=host)
-    # uvicorn run here rather than by the SDK so that log_config=None leaves its lines to our handler
-    # (st_mcp.logs): one format, JSON when stderr is not a terminal.
+    listen(app, host, port)
+
+
+def listen(app: ASGIApp, host: str, port: int) -> None:
+    """Serve the app with uvicorn until stopped. Run here rather than by the SDK so that
+    ``log_config=None`` leaves uvicorn's lines to our handler (``st_mcp.logs``): one format, JSON when
+    stderr is not a terminal."""
     uvicorn.run(app, host=host, port=port, log_config=None, log_level="info")

@@ -110,3 +110,24 @@ async def test_readiness_is_checked_at_most_once_per_ttl() -> None:
     clock.now += 5.0
     assert not (await readiness.verdict()).ready
     assert len(opened) == 2
+
+
+async def test_unready_when_no_servicetitan_token_can_be_had(tmp_path: Path) -> None:
+    config = tmp_path / "st-mcp.toml"
+    config.write_text("", encoding="utf-8")
+    environ = {
+        "ST_MCP_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'st.db'}",
+        "ST_TENANT_ID": "4417001",
+        "ST_CLIENT_ID": "cid.example",
+        "ST_CLIENT_SECRET": "cs1.not-for-logs-or-probes",
+        "ST_APP_KEY": "ak1.example",
+        "ST_ENVIRONMENT": "integration",
+        # Nothing listens on loopback port 9: the token endpoint cannot be reached.
+        "ST_AUTH_URL": "http://127.0.0.1:9/connect/token",
+        "ST_API_BASE_URL": "http://127.0.0.1:9",
+    }
+    async with _http(load_settings(config, environ=environ)) as http:
+        ready = await http.get("/readyz")
+    assert ready.status_code == 503, ready.text
+    assert ready.json()["checks"] == {"store": "ok", "servicetitan": "TokenUnavailableError"}
+    assert "not-for-logs" not in ready.text

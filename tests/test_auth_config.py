@@ -5,12 +5,14 @@ from __future__ import annotations
 import hashlib
 import io
 from pathlib import Path
+from typing import Any
 
 import pytest
 from mcp.server.mcpserver import MCPServer
 
 from st_mcp.cli import main
 from st_mcp.config import ConfigError, load_settings
+from st_mcp.server import transports
 
 DANA_HASH = hashlib.sha256(b"dana-key-0123456789abcdef").hexdigest()
 JWT_ENV = {
@@ -152,8 +154,12 @@ def test_open_listener_without_auth_is_refused(
 def test_loopback_or_authenticated_listeners_start(
     host: str, with_auth: bool, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    started: list[tuple[str, dict[str, object]]] = []
-    monkeypatch.setattr(MCPServer, "run", lambda self, transport, **kw: started.append((transport, kw)))
+    started: list[tuple[list[str], str, int]] = []
+
+    def listen(app: Any, host: str, port: int) -> None:  # instead of uvicorn: record what would listen
+        started.append(([getattr(route, "path", "") for route in app.routes], host, port))
+
+    monkeypatch.setattr(transports, "listen", listen)
     monkeypatch.setenv("ST_MCP_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path}/st.db")
     for name in ("ST_MCP_CONFIG", "ST_TENANT_ID", "ST_CLIENT_ID", "ST_CLIENT_SECRET", "ST_APP_KEY"):
         monkeypatch.delenv(name, raising=False)
@@ -164,7 +170,8 @@ def test_loopback_or_authenticated_listeners_start(
         )
         args = ["--config", str(config), *args]
     assert main(args) == 0
-    assert started == [("streamable-http", {"host": host, "port": 8799, "stateless_http": False})]
+    ((paths, listened_host, port),) = started
+    assert "/mcp" in paths and "/healthz" in paths and (listened_host, port) == (host, 8799)
 
 
 def test_run_itself_refuses_an_open_listener(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -173,6 +180,7 @@ def test_run_itself_refuses_an_open_listener(monkeypatch: pytest.MonkeyPatch, tm
     from st_mcp.server.transports import UnsafeListenerError, run
 
     monkeypatch.setattr(MCPServer, "run", lambda *a, **kw: pytest.fail("the server started listening"))
+    monkeypatch.setattr(transports, "listen", lambda *a, **kw: pytest.fail("the server started listening"))
     settings = load_settings(environ={"ST_MCP_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/st.db"})
     with pytest.raises(UnsafeListenerError, match=r"^refusing to listen on 0\.0\.0\.0 without auth"):
         run(create_server(settings), "sse", host="0.0.0.0", port=8799, stateless=False)

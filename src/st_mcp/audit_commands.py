@@ -94,6 +94,8 @@ async def export(database_url: str | None, *, since: str | None, output: str | N
     except _StoreUnavailable as exc:
         print(f"st-mcp: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:
+        raise  # the reader stopped reading (`| head`): the command line ends quietly, not an error
     except OSError as exc:
         print(f"st-mcp: cannot write {output}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_USAGE

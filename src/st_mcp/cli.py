@@ -1,4 +1,4 @@
-"""The ``st-mcp`` command line."""
+"""st-mcp: serve ServiceTitan to AI agents over MCP, with permissions, compliance and an audit trail."""
 
 from __future__ import annotations
 
@@ -11,11 +11,19 @@ import sys
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import anyio
 
+from st_mcp import __version__
 from st_mcp.config import ConfigError, Settings, load_settings
 
+DESCRIPTION = (
+    "An MCP server that lets AI clients act as a home-service contractor's SMS and voice agent on "
+    "ServiceTitan, with server-enforced permissions, compliance and a hash-chained audit log. With no "
+    "ServiceTitan credentials (ST_TENANT_ID, ST_CLIENT_ID, ST_CLIENT_SECRET, ST_APP_KEY) it runs on an "
+    "embedded sandbox tenant."
+)
 MIN_API_KEY_LENGTH = 16  # shorter keys are guessable; the hash does not make them any stronger
 
 
@@ -61,27 +69,57 @@ def _non_negative_int(value: str) -> int:
     return number
 
 
+class _Help(argparse.ArgumentDefaultsHelpFormatter):
+    """argparse's defaults in every flag's help, except where there is nothing to show (None, off)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default in (None, False) or isinstance(action.default, bool):
+            return action.help
+        return super()._get_help_string(action)
+
+
+def _command(commands: Any, name: str, summary: str) -> argparse.ArgumentParser:
+    """A sub-command whose one-line summary is both its entry in the list and its own description."""
+    parser: argparse.ArgumentParser = commands.add_parser(
+        name, help=summary, description=f"{summary[0].upper()}{summary[1:]}.", formatter_class=_Help
+    )
+    return parser
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="st-mcp", description=__doc__)
-    parser.add_argument("--config", help="TOML settings file (default: $ST_MCP_CONFIG)")
+    parser = argparse.ArgumentParser(
+        prog="st-mcp",
+        description=DESCRIPTION,
+        epilog="With no command, st-mcp serves MCP on stdio (what Claude Desktop and other clients start).",
+        formatter_class=_Help,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--config", help="TOML settings file (default: $ST_MCP_CONFIG, else none)")
     # `st-mcp` alone serves stdio, so a Claude Desktop entry is just {"command": "st-mcp"}.
     parser.set_defaults(transport="stdio", host="127.0.0.1", port=8000, stateless=False)
-    commands = parser.add_subparsers(dest="command")
+    commands = parser.add_subparsers(dest="command", title="commands", metavar="COMMAND")
 
-    serve = commands.add_parser("serve", help="serve MCP (default when no command is given: stdio)")
-    serve.add_argument("--transport", choices=["stdio", "sse", "http"], default="stdio")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--stateless", action="store_true", help="streamable HTTP without sessions (replicas)")
-
-    commands.add_parser("demo", help="run the scripted demo against the embedded sandbox tenant")
-
-    sandbox = commands.add_parser(
-        "sandbox",
-        help="serve the ServiceTitan sandbox tenant over HTTP ('sandbox reset' starts its state afresh)",
+    serve = _command(commands, "serve", "serve MCP on stdio, streamable HTTP or SSE")
+    serve.add_argument(
+        "--transport", choices=["stdio", "sse", "http"], default="stdio", help="how clients connect"
     )
-    sandbox.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
-    sandbox.add_argument("--port", type=int, default=8765, help="port to listen on (default: 8765)")
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (http/sse; beyond loopback needs [auth])"
+    )
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on (http/sse)")
+    serve.add_argument(
+        "--stateless", action="store_true", help="streamable HTTP without sessions, for replicas (off)"
+    )
+
+    _command(commands, "demo", "run the scripted demo against the embedded sandbox tenant")
+
+    sandbox = _command(
+        commands,
+        "sandbox",
+        "serve the ServiceTitan sandbox tenant over HTTP ('sandbox reset' starts it afresh)",
+    )
+    sandbox.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    sandbox.add_argument("--port", type=int, default=8765, help="port to listen on")
     _sandbox_tenant_arguments(sandbox)
     sandbox.add_argument("--client-id", help="accept only this client id (default: any)")
     sandbox.add_argument("--client-secret", help="accept only this client secret (default: any)")
@@ -97,46 +135,57 @@ def _parser() -> argparse.ArgumentParser:
         help="TOML file of [[fault]] rules armed at start; more can be armed at run time with "
         "POST /_sandbox/faults (default: [sandbox].faults, $ST_MCP_SANDBOX_FAULTS, none)",
     )
-    sandbox_commands = sandbox.add_subparsers(dest="sandbox_command")
-    reset = sandbox_commands.add_parser(
-        "reset", help="replace the stored sandbox tenant with a freshly seeded one (ids start over)"
+    sandbox_commands = sandbox.add_subparsers(dest="sandbox_command", metavar="COMMAND")
+    reset = _command(
+        sandbox_commands,
+        "reset",
+        "replace the stored sandbox tenant with a freshly seeded one (ids start over)",
     )
     _sandbox_tenant_arguments(reset, nested=True)
 
-    commands.add_parser("check", help="check the settings and that ServiceTitan answers")
+    _command(commands, "check", "check the settings and that ServiceTitan answers")
 
-    leads = commands.add_parser("leads", help="Speed to Lead intake from ServiceTitan")
-    leads_commands = leads.add_subparsers(dest="leads_command", required=True)
-    leads_commands.add_parser("poll", help="take in new Open ServiceTitan leads now (prints a JSON summary)")
+    leads = _command(commands, "leads", "Speed to Lead intake from ServiceTitan")
+    leads_commands = leads.add_subparsers(dest="leads_command", required=True, metavar="COMMAND")
+    _command(leads_commands, "poll", "take in new Open ServiceTitan leads now (prints a JSON summary)")
 
-    auth = commands.add_parser("auth", help="helpers for HTTP authentication ([auth] in the config)")
-    auth_commands = auth.add_subparsers(dest="auth_command", required=True)
-    auth_commands.add_parser("hash-key", help="read an API key on stdin, print the SHA-256 [auth] stores")
+    auth = _command(commands, "auth", "helpers for HTTP authentication ([auth] in the config)")
+    auth_commands = auth.add_subparsers(dest="auth_command", required=True, metavar="COMMAND")
+    _command(auth_commands, "hash-key", "read an API key on stdin, print the SHA-256 [auth] stores")
 
-    db = commands.add_parser("db", help="the store's schema revision (ST_MCP_DATABASE_URL)")
-    db_commands = db.add_subparsers(dest="db_command", required=True)
-    db_commands.add_parser(
-        "upgrade", help="bring the store to the newest schema revision (every start does it too)"
+    db = _command(commands, "db", "the store's schema revision (ST_MCP_DATABASE_URL)")
+    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="COMMAND")
+    _command(
+        db_commands, "upgrade", "bring the store to the newest schema revision (every start does it too)"
     )
-    db_commands.add_parser("current", help="print the store's schema revision and the newest one")
+    _command(db_commands, "current", "print the store's schema revision and the newest one")
 
-    audit = commands.add_parser("audit", help="check or export the audit trail (ST_MCP_DATABASE_URL)")
-    audit_commands = audit.add_subparsers(dest="audit_command", required=True)
-    verify = audit_commands.add_parser(
-        "verify", help="check the hash chain; exit 1 naming the first broken record"
-    )
+    audit = _command(commands, "audit", "check or export the audit trail (ST_MCP_DATABASE_URL)")
+    audit_commands = audit.add_subparsers(dest="audit_command", required=True, metavar="COMMAND")
+    verify = _command(audit_commands, "verify", "check the hash chain; exit 1 naming the first broken record")
     verify.add_argument(
         "--anchor",
         metavar="SEQ:HASH",
         help="a head printed by an earlier verify and kept elsewhere: also prove it is still there",
     )
-    export = audit_commands.add_parser("export", help="write the audit records as JSON Lines, oldest first")
-    export.add_argument("--since", help="only records at or after this ISO 8601 time")
+    export = _command(audit_commands, "export", "write the audit records as JSON Lines, oldest first")
+    export.add_argument("--since", help="only records at or after this ISO 8601 time (default: all)")
     export.add_argument("--output", help="file to write (default: standard output)")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        # The reader went away (`st-mcp audit export | head`): what it wanted was written. Point stdout
+        # at /dev/null so the interpreter's last flush does not complain, and end without a message.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "sandbox":
         return _serve_sandbox(args)
@@ -167,6 +216,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if refusal is not None:  # before anything else is said or opened
             print(f"st-mcp: {refusal}", file=sys.stderr)
             return 2
+    if args.command in (None, "serve", "leads"):
+        _observability()
     _announce(settings)
     _quiet_http_logs()
     if args.command in (None, "serve"):
@@ -201,6 +252,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return anyio.run(run_check, settings)
     _parser().print_help(sys.stderr)
     return 2
+
+
+def _observability() -> None:
+    """Structured logs on stderr and, when configured, OpenTelemetry tracing — before the server is built."""
+    from st_mcp import tracing
+    from st_mcp.logs import configure_logging
+
+    configure_logging(os.environ.get("ST_MCP_LOG_LEVEL", "INFO").upper())
+    tracing.configure(__version__)
 
 
 def _quiet_http_logs() -> None:

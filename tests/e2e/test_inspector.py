@@ -5,6 +5,7 @@ fails the test. The principal is a manager, who may open every door."""
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 from collections.abc import Callable, Sequence
@@ -36,14 +37,27 @@ JORDAN_PHONE = "3035550142"
 # A stdio server's stderr passes through the Inspector's: its start-up notice and its one line per
 # successful request are not complaints; anything else (an Inspector error or warning, a failed
 # request, a traceback) is.
+# Those lines are JSON (stderr is not a terminal), so the message is matched inside the record.
 SERVER_LINE = re.compile(r"^(tool|resource|prompt|completion)=\S+ outcome=ok upstream=\d+ ms=[\d.]+$")
+
+
+def _server_line(line: str) -> bool:
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return False
+    return (
+        isinstance(record, dict)
+        and record.get("level") == "INFO"
+        and bool(SERVER_LINE.match(str(record.get("message", ""))))
+    )
 
 
 def answered(run: Run) -> Any:
     complaints = [
         line
         for line in run.stderr.splitlines()
-        if line.strip() and SANDBOX_NOTICE not in line and not SERVER_LINE.match(line.strip())
+        if line.strip() and SANDBOX_NOTICE not in line and not _server_line(line.strip())
     ]
     assert run.code == 0 and not complaints, run.explain()
     return run.json()

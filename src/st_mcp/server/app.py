@@ -22,6 +22,7 @@ from st_mcp.server.context import AppContext, open_app_context
 from st_mcp.server.doors import Doors
 from st_mcp.server.guard import guarded
 from st_mcp.server.instructions import PrincipalInstructions, compose_instructions
+from st_mcp.server.operations import register_operations
 from st_mcp.server.prompts import register_prompts
 from st_mcp.server.resources import register_resources
 from st_mcp.server.shared import SharedAppContext
@@ -110,4 +111,5 @@ def create_server(
     register_completions(server)
     register_logging(server)
     register_webhooks(server, settings, shared)
+    register_operations(server, shared, verifier)
     return server

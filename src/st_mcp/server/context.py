@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from st_mcp import metrics
 from st_mcp.config import Settings
 from st_mcp.messaging.gateway import Gateway
 from st_mcp.messaging.settings import build_gateway
@@ -140,6 +141,7 @@ async def open_app_context(
     # Off the event loop: the first gate decision would otherwise load these tables inside a tool call.
     threading.Thread(target=load_tables, name="lead-locale-tables", daemon=True).start()
     upstream = upstream or connect_configured(settings)
+    upstream.client.meter.add_observer(metrics.observe_upstream)
     store = await Store.open(settings.database_url)
     try:
         st = upstream.client

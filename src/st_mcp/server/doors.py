@@ -238,5 +238,5 @@ async def _guard(
     call: Callable[[], Awaitable[HandlerResult]],
 ) -> HandlerResult:
     return await through_the_guard(
-        ctx.lifespan_context, transport_of_request(ctx), door, arguments, call, _refusal, ctx.session
+        ctx.lifespan_context, transport_of_request(ctx), door, arguments, call, _refusal, ctx.session, ctx
     )

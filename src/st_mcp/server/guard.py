@@ -35,6 +35,8 @@ from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.shared.exceptions import MCPError
 
+from st_mcp import metrics, tracing
+from st_mcp.logs import RequestFields, request_fields
 from st_mcp.notices import listening
 from st_mcp.policy.identity import Principal
 from st_mcp.server.client_log import listener_for
@@ -86,18 +88,38 @@ async def through_the_guard(
     call: Callable[[], Awaitable[R]],
     refuse: Refuse,
     session: Any = None,
+    request: ServerRequestContext[Any, Any] | None = None,
 ) -> R:
     """Check the permission, run ``call``, map its errors, account for it and leave one audit record.
 
     The one code path every request kind shares: tools (``guarded``) and resources, prompts and
     completions (``doors.py``). An ``MCPError`` raised inside is already a protocol answer with the
     right code, so it passes unchanged (and is audited as ``error``). ``session``: the client's, which
-    hears the notices (``st_mcp.notices``) raised while the request runs."""
+    hears the notices (``st_mcp.notices``) raised while the request runs. ``request``: the SDK's request
+    context, whose id and session name the log lines logged while this request runs.
+
+    Every request is also counted and timed for Prometheus (``st_mcp.metrics``) and described on the
+    current OpenTelemetry span (``st_mcp.tracing``), here once for every door."""
     principal = app.principal
+    with request_fields(_log_fields(request, principal, door)):
+        return await _guarded_call(app, transport, door, arguments, call, refuse, session, principal)
+
+
+async def _guarded_call(
+    app: AppContext,
+    transport: str,
+    door: Door,
+    arguments: Mapping[str, Any],
+    call: Callable[[], Awaitable[R]],
+    refuse: Refuse,
+    session: Any,
+    principal: Principal,
+) -> R:
     started = time.perf_counter()
     decision = app.policy.may(principal.role, door.action, door.needs_any_of, door.also_needs)
     if not decision.allowed:
         app.calls.append(CallRecord(door.name, "denied", 0, 0.0))
+        _observe(door, "denied", principal, started, 0)
         log.info("%s=%s outcome=denied role=%s", _LOG_KEY[door.kind], door.name, principal.role)
         about = _interaction_id(arguments, None)
         await _audit(app, principal, transport, door, arguments, "denied", decision.reason, about, 0, started)
@@ -127,6 +149,7 @@ async def through_the_guard(
         finally:
             elapsed = (time.perf_counter() - started) * 1000
             app.calls.append(CallRecord(door.name, outcome, upstream.count, elapsed))
+            _observe(door, outcome, principal, started, upstream.count)
             log.info(
                 "%s=%s outcome=%s upstream=%d ms=%.1f",
                 _LOG_KEY[door.kind], door.name, outcome, upstream.count, elapsed,
@@ -143,6 +166,35 @@ _LOG_KEY = {
     "prompt_get": "prompt",
     "completion": "completion",
 }
+
+
+def _observe(door: Door, outcome: str, principal: Principal, started: float, upstream: int) -> None:
+    metrics.observe_call(door.kind, door.name, outcome, principal.role, time.perf_counter() - started)
+    tracing.describe(door.kind, door.name, outcome, principal.role, upstream)
+
+
+def _log_fields(
+    request: ServerRequestContext[Any, Any] | None, principal: Principal, door: Door
+) -> RequestFields:
+    request_id = getattr(request, "request_id", None)
+    return RequestFields(
+        request_id=None if request_id is None else str(request_id),
+        session=_session_id(request),
+        principal=principal.name,
+        tool=door.name,
+    )
+
+
+def _session_id(request: ServerRequestContext[Any, Any] | None) -> str | None:
+    """The transport's session, from the HTTP request that carried the message: streamable HTTP's
+    ``Mcp-Session-Id`` header or legacy SSE's ``session_id`` query (stdio and 2026-07-28 have none)."""
+    http = getattr(request, "request", None)
+    if http is None:
+        return None
+    headers = getattr(http, "headers", None) or {}
+    query = getattr(http, "query_params", None) or {}
+    session = headers.get("mcp-session-id") or query.get("session_id")
+    return str(session)[:64] if session else None
 
 
 def guarded(fn: Callable[P, Awaitable[R]], needs_any_of: tuple[str, ...]) -> Callable[P, Awaitable[R]]:
@@ -165,6 +217,7 @@ def guarded(fn: Callable[P, Awaitable[R]], needs_any_of: tuple[str, ...]) -> Cal
             lambda: fn(*args, **kwargs),
             lambda _failure, message: ToolError(message),
             _session_of(ctx),
+            _request_of(ctx),
         )
 
     return wrapper
@@ -213,6 +266,13 @@ async def _audit(
             principal.name,
             outcome,
         )
+
+
+def _request_of(ctx: Context) -> ServerRequestContext[Any, Any] | None:
+    try:
+        return ctx.request_context
+    except ValueError:
+        return None
 
 
 def _session_of(ctx: Context) -> Any:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import ipaddress
 from typing import Literal
 
+import uvicorn
 from mcp.server.mcpserver import MCPServer
+from starlette.types import ASGIApp
 
 Transport = Literal["stdio", "sse", "http"]
 PATHS = {"sse": "/sse", "http": "/mcp"}
@@ -48,9 +50,18 @@ def run(server: MCPServer, transport: Transport, *, host: str, port: int, statel
         raise UnsafeListenerError(refusal)
     if transport == "stdio":
         server.run("stdio")
-    elif transport == "sse":
+        return
+    if transport == "sse":
         # For older agent frameworks; new clients should use streamable HTTP.
-        server.run("sse", host=host, port=port)
+        app = server.sse_app(host=host)
     else:
         # stateless: no session affinity needed, so any replica behind a load balancer can answer.
-        server.run("streamable-http", host=host, port=port, stateless_http=stateless)
+        app = server.streamable_http_app(stateless_http=stateless, host=host)
+    listen(app, host, port)
+
+
+def listen(app: ASGIApp, host: str, port: int) -> None:
+    """Serve the app with uvicorn until stopped. Run here rather than by the SDK so that
+    ``log_config=None`` leaves uvicorn's lines to our handler (``st_mcp.logs``): one format, JSON when
+    stderr is not a terminal."""
+    uvicorn.run(app, host=host, port=port, log_config=None, log_level="info")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
@@ -43,11 +43,20 @@ class UpstreamRecording:
 _active: ContextVar[tuple[UpstreamRecording, ...]] = ContextVar("st_upstream_recordings", default=())
 
 
+Observer = Callable[[UpstreamCall], None]
+
+
 class UpstreamMeter:
-    """Process-wide totals plus per-scope recordings of upstream requests."""
+    """Process-wide totals plus per-scope recordings of upstream requests, and observers that hear of
+    every request (the Prometheus metrics; this package does not depend on them)."""
 
     def __init__(self) -> None:
         self.total_requests = 0
+        self._observers: list[Observer] = []
+
+    def add_observer(self, observer: Observer) -> None:
+        if observer not in self._observers:  # a client reused across app contexts is observed once
+            self._observers.append(observer)
 
     @contextlib.contextmanager
     def measure(self) -> Iterator[UpstreamRecording]:
@@ -62,6 +71,8 @@ class UpstreamMeter:
         self.total_requests += 1
         for recording in _active.get():
             recording.calls.append(call)
+        for observer in self._observers:
+            observer(call)
 
     @staticmethod
     def clock() -> float:

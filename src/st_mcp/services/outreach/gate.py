@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
+from st_mcp import metrics
 from st_mcp.policy.compliance import ComplianceSettings, check_timing, next_send_at
 from st_mcp.policy.identity import Principal
 from st_mcp.policy.lead_locale import LeadLocale, locales_for, state_name
@@ -55,6 +56,7 @@ def audited(audit: AuditTrail) -> DecisionRecorder:
     """Every decision of the gate — allowed or blocked — as a ``compliance`` audit event."""
 
     async def record(decision: GateDecision) -> None:
+        metrics.observe_gate(decision.rule, decision.allowed)
         await audit.record_decision(
             "compliance",
             principal=decision.principal.name,

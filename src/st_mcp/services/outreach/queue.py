@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from st_mcp import metrics
 from st_mcp.policy.identity import SYSTEM_ROLE, Principal
 from st_mcp.policy.quiet_hours import moment_label
 from st_mcp.services.interactions import statuses as s
@@ -68,6 +69,7 @@ class LeadQueueService:
                 due.append((row, step))
         replies = await self._records.last_inbound_texts([row.id for row, _ in due])
         items = [self._item(row, step, touches[row.id], replies.get(row.id)) for row, step in due]
+        metrics.observe_lead_queue(len(items), len(upcoming))
         # What may go out now first; among those, replies, then new leads, then follow-ups.
         items.sort(key=lambda item: (not item.can_send_now, _PRIORITY[item.action], item.due_at))
         items = items[:limit]

@@ -111,27 +111,40 @@ async def test_a_doubtful_create_drops_the_window_from_the_offer(harness: Harnes
     assert slot["start_utc"] not in offered, "a window filled by a doubtful create is not offered again"
 
 
-@pytest.mark.parametrize(
-    ("method", "path", "status"),
-    [
-        ("POST", r"/connect/token$", 503),  # the token
-        ("POST", r"/capacity$", 500),  # the capacity re-check
-        ("POST", r"/capacity$", 429),
-        ("GET", r"/jpm/v2/tenant/\d+/jobs$", 502),  # reconciliation's read-back
-    ],
-)
-async def test_a_read_that_fails_once_is_retried_and_the_booking_holds(
-    harness: Harness, client: Client, method: str, path: str, status: int
+READS = {
+    "token": ("POST", r"/connect/token$"),
+    "capacity re-check": ("POST", r"/capacity$"),
+    "read-back": ("GET", r"/jpm/v2/tenant/\d+/jobs$"),  # the reconciliation of a doubtful create
+}
+READ_FAULTS: dict[str, dict[str, Any]] = {
+    "429": {"status": 429, "retry_after": 1},
+    "500": {"status": 500},
+    "502": {"status": 502},
+    "reset": {"status": "reset"},
+    "timeout": {"status": "timeout", "delay_seconds": 0.05},
+}
+
+
+@pytest.mark.parametrize("fault", list(READ_FAULTS))
+@pytest.mark.parametrize("step", list(READS))
+async def test_a_read_step_that_fails_once_is_retried_and_the_booking_holds(
+    harness: Harness, client: Client, step: str, fault: str
 ) -> None:
-    fail_create(harness, "502 after the write")  # so the retry reads back
+    """Every read a booking makes — the token, the live capacity re-check, the read-back that settles a
+    doubtful create — retried after each fault: one job, never two, and the fault was really met."""
     slot = (await slots_for(client))[0]
     args: dict[str, Any] = booking_args(JORDAN, JORDAN_LOCATION, slot["slot_id"], idempotency_key="r")
-    await refused(client, "book_job", args)
-    if path.startswith("/connect"):
-        harness.upstream.client.http.tokens.forget()  # the retry must fetch a token first
-    harness.sandbox.faults.add(method, path, status=status, times=1, retry_after=1 if status == 429 else None)
-    retried = await ok(client, "book_job", args)
-    assert len(harness.jobs_with_key("r")) == 1 and retried["replayed"] is True
+    if step == "read-back":
+        fail_create(harness, "502 after the write")  # so the retry must read back to settle it
+        await refused(client, "book_job", args)
+    if step == "token":
+        harness.upstream.client.http.tokens.forget()  # the booking must fetch a token first
+    method, path = READS[step]
+    armed = harness.sandbox.faults.add(method, path, times=1, **READ_FAULTS[fault])
+    booked = await ok(client, "book_job", args)
+    assert armed.hits == 1, f"the {step} fault was never met"
+    (job,) = harness.jobs_with_key("r")
+    assert booked["job_id"] == job.id and booked["replayed"] is (step == "read-back")
 
 
 async def test_a_lease_outlives_a_slow_create_so_no_one_books_the_window_under_it(

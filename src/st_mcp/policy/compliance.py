@@ -8,7 +8,6 @@ both the touch cap and the quiet hours satisfied.
 
 from __future__ import annotations
 
-import string
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,6 +16,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from st_mcp.policy.lead_locale import LeadLocale
 from st_mcp.policy.quiet_hours import QuietHoursSettings, WindowCheck, send_window_everywhere
+from st_mcp.policy.templates import check_placeholders
 from st_mcp.policy.touch_cap import CapCheck, TouchCapSettings, strictest_state, touch_cap
 
 HELP_PLACEHOLDERS = ("company", "support_phone")
@@ -44,13 +44,7 @@ class ComplianceSettings(BaseModel):
     @field_validator("help_text")
     @classmethod
     def _help_text(cls, value: str) -> str:
-        try:
-            fields = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
-        except ValueError:
-            raise ValueError("unbalanced { or }; write {{ and }} for literal braces") from None
-        unknown = sorted(fields - set(HELP_PLACEHOLDERS))
-        if unknown:
-            raise ValueError(f"unknown placeholder {{{unknown[0]}}}; use {{company}} and {{support_phone}}")
+        check_placeholders(value, HELP_PLACEHOLDERS)
         if "stop" not in value.lower():
             raise ValueError("the HELP reply must tell the lead how to opt out, e.g. 'reply STOP to opt out'")
         return value

@@ -8,9 +8,9 @@ AI principal (held to the agent's rules). A refused instant text leaves the lead
 
 from __future__ import annotations
 
-import string
-
 from pydantic import BaseModel, Field, field_validator
+
+from st_mcp.policy.templates import check_placeholders
 
 PLACEHOLDERS = ("first_name", "company", "agent_name")
 MAX_INSTANT_REPLY = 320  # two SMS segments at most
@@ -28,17 +28,7 @@ class SpeedToLeadSettings(BaseModel):
     @field_validator("instant_reply")
     @classmethod
     def _placeholders(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        try:
-            fields = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
-        except ValueError:
-            raise ValueError("unbalanced { or }; write {{ and }} for literal braces") from None
-        unknown = sorted(fields - set(PLACEHOLDERS))
-        if unknown:
-            known = ", ".join(f"{{{name}}}" for name in PLACEHOLDERS)
-            raise ValueError(f"unknown placeholder {{{unknown[0]}}}; use {known}")
-        return value
+        return None if value is None else check_placeholders(value, PLACEHOLDERS)
 
 
 def instant_text(template: str, *, name: str | None, company: str, agent_name: str) -> str:

@@ -31,7 +31,7 @@ from .conftest import E2E_CLOCK, Spawned, explained, free_port, server_env, spaw
 
 pytestmark = [pytest.mark.slow, pytest.mark.anyio]
 AGENTS = 6
-LEASE_SECONDS = 1
+LEASE_SECONDS = 2
 
 
 @contextlib.contextmanager
@@ -106,7 +106,7 @@ async def race(sandbox_base: str, urls: list[str], customers: list[tuple[int, in
             {
                 "method": "POST",
                 "path": r"/jobs$",
-                "delayMs": 2500,
+                "delayMs": 5000,
                 "times": 1,
             },  # the first: slower than a lease
             {"method": "POST", "path": r"/jobs$", "status": 502, "when": "after", "probability": 0.5},

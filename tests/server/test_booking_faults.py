@@ -153,14 +153,14 @@ async def test_a_lease_outlives_a_slow_create_so_no_one_books_the_window_under_i
     """Agent A's job create stalls far longer than the window lease's time to live (a 429 retried after
     a long Retry-After does this); agent B, on another connection, asks for the same last technician.
     A live holder renews its lease, so B waits and is refused — one job in a capacity-1 window."""
-    booking = harness.settings.booking.model_copy(update={"window_lease_seconds": 0.3})
+    booking = harness.settings.booking.model_copy(update={"window_lease_seconds": 1.0})
     monkeypatch.setattr(harness.settings, "booking", booking)
     async with harness.connect() as first, harness.connect() as second:
         slot = await window_with_one_technician_left(harness, first)
         theirs = next(s for s in await slots_for(second) if s["start_utc"] == slot["start_utc"])
         start = utc(slot["start_utc"])
         held = booked_in_window(harness, start)
-        harness.sandbox.faults.add("POST", JOBS, status=0, times=1, delay_seconds=1.5)
+        harness.sandbox.faults.add("POST", JOBS, status=0, times=1, delay_seconds=3.5)
         results: dict[str, Any] = {}
 
         async def book(who: str, client: Client, args: dict[str, Any], after: float) -> None:
@@ -169,7 +169,7 @@ async def test_a_lease_outlives_a_slow_create_so_no_one_books_the_window_under_i
 
         async with anyio.create_task_group() as tg:
             tg.start_soon(book, "a", first, booking_args(JORDAN, JORDAN_LOCATION, slot["slot_id"]), 0)
-            tg.start_soon(book, "b", second, booking_args(PRIYA, PRIYA_LOCATION, theirs["slot_id"]), 0.6)
+            tg.start_soon(book, "b", second, booking_args(PRIYA, PRIYA_LOCATION, theirs["slot_id"]), 1.5)
     assert not results["a"].is_error
     assert results["b"].is_error and "No room left" in results["b"].content[0].text
     assert booked_in_window(harness, start) == held + 1

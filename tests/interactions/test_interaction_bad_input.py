@@ -234,7 +234,7 @@ async def test_dismissing_twice(harness: Harness, agent: Client, csr: Client) ->
         ({"direction": "inbound", "text": " \n\t "}, "'text' cannot be empty"),
         ({"direction": "sideways", "text": "Hi"}, "direction"),
         ({"direction": "outbound", "text": "Hi", "channel": "fax"}, "channel"),
-        ({"direction": "outbound", "text": "x" * 16001}, "too long"),
+        ({"direction": "outbound", "text": "x" * 16001}, "at most 16000 characters"),
     ],
 )
 async def test_bad_messages(

@@ -20,6 +20,7 @@ from st_mcp.services.interactions.models import (
     Outcome,
     StatusResult,
 )
+from st_mcp.services.interactions.service import MAX_TEXT, MAX_THREAD_TEXT
 from st_mcp.services.outreach.models import LeadQueue, SendResult
 
 InteractionId = Annotated[
@@ -37,17 +38,21 @@ InteractionId = Annotated[
 )
 async def ingest_lead(
     ctx: Context,
-    name: Annotated[str, Field(min_length=1)],
+    name: Annotated[str, Field(min_length=1, max_length=200)],
     phone: Phone,
-    email: str | None = None,
-    street: str | None = None,
-    city: str | None = None,
+    email: Annotated[str | None, Field(max_length=200)] = None,
+    street: Annotated[str | None, Field(max_length=200)] = None,
+    city: Annotated[str | None, Field(max_length=100)] = None,
     state: Annotated[str | None, Field(max_length=2)] = None,
     zip: Annotated[
         str | None, ZipText, Field(description="5-digit ZIP; out-of-area leads are dismissed")
     ] = None,
-    summary: Annotated[str | None, Field(description="What the lead asked for, as received")] = None,
-    source: Annotated[str | None, Field(description="Lead source, e.g. Angi, Google LSA, Website")] = None,
+    summary: Annotated[
+        str | None, Field(max_length=MAX_TEXT, description="What the lead asked for, as received")
+    ] = None,
+    source: Annotated[
+        str | None, Field(max_length=100, description="Lead source, e.g. Angi, Google LSA, Website")
+    ] = None,
     campaign_id: Annotated[
         int | None, Field(gt=0, le=INT64_MAX, description="ServiceTitan campaign for attribution")
     ] = None,
@@ -138,7 +143,7 @@ async def send_message(
 async def log_message(
     ctx: Context,
     direction: Direction,
-    text: Annotated[str, Field(min_length=1)],
+    text: Annotated[str, Field(min_length=1, max_length=MAX_THREAD_TEXT)],
     interaction_id: InteractionId | None = None,
     phone: Phone | None = None,
     channel: MessageChannel = "sms",
@@ -172,12 +177,14 @@ async def log_message(
 async def log_call(
     ctx: Context,
     direction: Direction,
-    transcript: Annotated[str, Field(min_length=1)],
+    transcript: Annotated[str, Field(min_length=1, max_length=MAX_THREAD_TEXT)],
     duration_seconds: Annotated[int, Field(ge=0)],
     interaction_id: InteractionId | None = None,
     phone: Phone | None = None,
-    recording_url: str | None = None,
-    outcome: Annotated[str | None, Field(description="e.g. booked, voicemail, no answer")] = None,
+    recording_url: Annotated[str | None, Field(max_length=500)] = None,
+    outcome: Annotated[
+        str | None, Field(max_length=100, description="e.g. booked, voicemail, no answer")
+    ] = None,
 ) -> CallResult:
     """Record the voice leg of an interaction: transcript, recording link, duration, outcome.
 
@@ -209,7 +216,9 @@ async def log_call(
 async def update_interaction(
     ctx: Context,
     interaction_id: InteractionId,
-    summary: Annotated[str | None, Field(description="The Overview Summary a CSR reads first")] = None,
+    summary: Annotated[
+        str | None, Field(max_length=MAX_TEXT, description="The Overview Summary a CSR reads first")
+    ] = None,
     outcome: Annotated[Outcome | None, Field(description="Close the conversation this way")] = None,
 ) -> StatusResult:
     """Keep the Overview Summary current and close conversations you end.

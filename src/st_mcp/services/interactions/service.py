@@ -72,6 +72,7 @@ OUTCOME_STATUSES: dict[str, str] = {
     "terminated": s.TERMINATED,
 }
 MAX_TEXT = 4000
+MAX_THREAD_TEXT = 4 * MAX_TEXT  # one logged message or call transcript
 MAX_ID = 40  # the store's id column; a longer one names nothing
 DEFAULT_PERIOD = timedelta(days=30)
 T = TypeVar("T")
@@ -908,7 +909,7 @@ def outcome_for_human(outcome: str) -> str:
 def _text(text: str, *, field: str = "text") -> str:
     if text is None or not text.strip():
         raise UserInputError(f"'{field}' cannot be empty.")
-    if len(text) > MAX_TEXT * 4:
+    if len(text) > MAX_THREAD_TEXT:
         raise UserInputError(f"'{field}' is too long ({len(text)} characters).")
     return text.strip()
 

@@ -239,14 +239,14 @@ class RefusalTally:
 
     MAX_SOURCES = 10_000
 
-    def __init__(self, clock: Callable[[], float] = time.time) -> None:
-        self._clock = clock
+    def __init__(self, clock: Callable[[], float] | None = None) -> None:
+        self._clock = clock  # None: the wall clock, read at each refusal
         self._windows: dict[tuple[str, str], tuple[int, int]] = {}  # → (minute, refusals not recorded)
 
     def admit(self, name: str, source: str) -> int | None:
         """None: counted only. Else this refusal is recorded, and the int is how many went unrecorded in
         the source's previous window."""
-        minute = int(self._clock() // 60)
+        minute = int((self._clock or time.time)() // 60)
         key = (name, source)
         window = self._windows.get(key)
         if window is not None and window[0] == minute:

@@ -39,10 +39,6 @@ def request_fields(fields: RequestFields) -> Iterator[None]:
         _fields.reset(token)
 
 
-def current_fields() -> RequestFields:
-    return _fields.get()
-
-
 def _time(record: logging.LogRecord) -> str:
     return (
         datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

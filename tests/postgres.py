@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import anyio
 import pytest
@@ -31,6 +32,19 @@ async def _admin(statement: str) -> None:
             await conn.execute(text(statement))
     finally:
         await engine.dispose()
+
+
+# Every store-touching test runs on both engines the product supports (DESIGN: SQLite for one process,
+# PostgreSQL for replicas).
+STORE_ENGINES = ["sqlite", pytest.param("postgresql", marks=needs_postgres)]
+
+
+@pytest.fixture(params=STORE_ENGINES)
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh database of each engine: a SQLite file, or a throwaway PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'st.db'}"
+    return str(request.getfixturevalue("pg_url"))
 
 
 @pytest.fixture

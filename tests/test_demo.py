@@ -59,7 +59,13 @@ def test_demo_tells_the_speed_to_lead_story(
     assert "gate.quiet_hours → blocked" in out and "gate.opt_out → blocked" in out
     assert "gate.takeover → blocked" in out and "chain intact: True" in out
     # The closing view is read back from the tenant, not from the tool results.
-    assert f"jobNumber {booked.group(1)} · jobStatus Scheduled" in out
+    assert f"jobNumber {booked.group(1)} · jobStatus Completed" in out
+    # After the booking: the note, "on the way" with the link, the follow-up, a 5 and the review link.
+    assert re.search(r"to Jordan: “Hi Jordan, \w+ from Peak Home Services is on the way, arriving by", out)
+    assert "https://track.sandbox.servicetitan.invalid/t/" in out
+    assert "How did" in out and "Reply with a number from 1 (poor) to 5 (excellent)" in out
+    assert "Would you share that in a quick review? https://g.page/r/peak-home-services/review" in out
+    assert "technician rating in ServiceTitan: [5.0]" in out
     assert "campaign Virtual Agent · tags ['AI Booked']" in out
     # The story spans 1 h 45 min of tenant time: one token per 15-minute lifetime, not one per call.
     tokens = re.search(r"Token endpoint calls for the whole run: (\d+)", out)
@@ -73,7 +79,8 @@ def test_the_demo_leaves_its_conversations_for_a_csr_to_open(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The story's store and tenant are kept; the printed command opens them as the CSR, whose counters'
-    default period (the 30 days before the story's clock) covers the five conversations."""
+    default period (the 30 days before the story's clock) covers the five conversations and Jordan's
+    post-job follow-up."""
     for name in (*CREDENTIALS, "ST_MCP_CLOCK"):
         monkeypatch.delenv(name, raising=False)
     assert main(["demo"]) == 0
@@ -91,8 +98,7 @@ def test_the_demo_leaves_its_conversations_for_a_csr_to_open(
         return listed, stats, job
 
     listed, stats, job = anyio.run(as_the_csr)
-    assert len(listed.structured_content["items"]) == 5
-    assert (
-        stats.structured_content["conversations"] == 5 and stats.structured_content["conversion_rate"] == 0.2
-    )
+    assert len(listed.structured_content["items"]) == 6
+    assert stats.structured_content["conversations"] == 6
+    assert abs(stats.structured_content["conversion_rate"] - 1 / 6) < 0.01
     assert not job.is_error and job.structured_content["job_number"] == booked.group(1)

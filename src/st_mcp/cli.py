@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import json
 import logging
 import os
 import sqlite3
@@ -28,15 +29,29 @@ MIN_API_KEY_LENGTH = 16  # shorter keys are guessable; the hash does not make th
 
 
 def _announce(settings: Settings) -> None:
-    st = settings.servicetitan
-    if st.is_sandbox:
-        tenant = st.credentials()[0]
+    for name, own in settings.tenant_settings().items():
+        st = own.servicetitan
+        if not st.is_sandbox:
+            continue
+        whose = f"tenant {name}: " if settings.tenants else ""
         where = st.api_base_url or "in-process"
         print(
-            f"st-mcp: using the sandbox ServiceTitan tenant {tenant} ({where}); set ST_TENANT_ID, "
-            "ST_CLIENT_ID, ST_CLIENT_SECRET and ST_APP_KEY to use a real tenant",
+            f"st-mcp: {whose}using the sandbox ServiceTitan tenant {st.credentials()[0]} ({where}); set "
+            "ST_TENANT_ID, ST_CLIENT_ID, ST_CLIENT_SECRET and ST_APP_KEY to use a real tenant",
             file=sys.stderr,
         )
+
+
+def _sandbox_tenant(value: str) -> tuple[int, int | None]:
+    """``--tenant ID[:SEED]``."""
+    tenant, _, seed = value.partition(":")
+    try:
+        tenant_id, tenant_seed = int(tenant), int(seed) if seed else None
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"give ID or ID:SEED, e.g. 3101:11 (got {value!r})") from None
+    if tenant_id <= 0:
+        raise argparse.ArgumentTypeError(f"a tenant id is a positive number (got {value!r})")
+    return tenant_id, tenant_seed
 
 
 def _sandbox_tenant_arguments(parser: argparse.ArgumentParser, *, nested: bool = False) -> None:
@@ -52,6 +67,16 @@ def _sandbox_tenant_arguments(parser: argparse.ArgumentParser, *, nested: bool =
         "--seed",
         type=int,
         help="seed of a new or reset tenant; a stored tenant keeps its own (default: [sandbox].seed, 7)",
+        **unset,
+    )
+    parser.add_argument(
+        "--tenant",
+        action="append",
+        type=_sandbox_tenant,
+        metavar="ID[:SEED]",
+        help="serve this tenant id (seed SEED, else --seed); repeat for several tenants on one port, each "
+        "with its own state file (the tenant id before --state's suffix) and client id "
+        "sandbox-client-ID (default: one tenant, 4417001)",
         **unset,
     )
     parser.add_argument(
@@ -142,12 +167,24 @@ def _parser() -> argparse.ArgumentParser:
         "replace the stored sandbox tenant with a freshly seeded one (ids start over)",
     )
     _sandbox_tenant_arguments(reset, nested=True)
+    progress = _command(
+        sandbox_commands,
+        "progress",
+        "move a sandbox job on as a dispatcher and technician would: Dispatched, Working, Completed",
+    )
+    progress.add_argument("job_id", type=int, help="the sandbox job's id")
+    progress.add_argument("status", choices=("Dispatched", "Working", "Completed"), help="where it moves")
+    progress.add_argument("--technician", type=int, help="assign this technician id first (default: one is)")
+    _sandbox_tenant_arguments(progress, nested=True)
 
     _command(commands, "check", "check the settings and that ServiceTitan answers")
 
     leads = _command(commands, "leads", "Speed to Lead intake from ServiceTitan")
     leads_commands = leads.add_subparsers(dest="leads_command", required=True, metavar="COMMAND")
     _command(leads_commands, "poll", "take in new Open ServiceTitan leads now (prints a JSON summary)")
+    jobs = _command(commands, "jobs", "after the booking: the job-events watcher")
+    jobs_commands = jobs.add_subparsers(dest="jobs_command", required=True, metavar="COMMAND")
+    _command(jobs_commands, "watch", "read the job export feeds once and send the texts due (prints JSON)")
 
     auth = _command(commands, "auth", "helpers for HTTP authentication ([auth] in the config)")
     auth_commands = auth.add_subparsers(dest="auth_command", required=True, metavar="COMMAND")
@@ -168,9 +205,15 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SEQ:HASH",
         help="a head printed by an earlier verify and kept elsewhere: also prove it is still there",
     )
+    verify.add_argument(
+        "--tenant", metavar="NAME", help="check this tenant's chain (default: every tenant's)"
+    )
     export = _command(audit_commands, "export", "write the audit records as JSON Lines, oldest first")
     export.add_argument("--since", help="only records at or after this ISO 8601 time (default: all)")
     export.add_argument("--output", help="file to write (default: standard output)")
+    export.add_argument(
+        "--tenant", metavar="NAME", help="export this tenant's records (default: every tenant's)"
+    )
     return parser
 
 
@@ -200,9 +243,13 @@ def _main(argv: Sequence[str] | None) -> int:
         from st_mcp import audit_commands
 
         if args.audit_command == "verify":
-            return anyio.run(audit_commands.verify, settings.database_url, args.anchor)
+            return anyio.run(
+                lambda: audit_commands.verify(settings.database_url, args.anchor, tenant=args.tenant)
+            )
         return anyio.run(
-            lambda: audit_commands.export(settings.database_url, since=args.since, output=args.output)
+            lambda: audit_commands.export(
+                settings.database_url, since=args.since, output=args.output, tenant=args.tenant
+            )
         )
     if args.command == "db":
         from st_mcp import db_commands
@@ -216,7 +263,7 @@ def _main(argv: Sequence[str] | None) -> int:
         if refusal is not None:  # before anything else is said or opened
             print(f"st-mcp: {refusal}", file=sys.stderr)
             return 2
-    if args.command in (None, "serve", "leads"):
+    if args.command in (None, "serve", "leads", "jobs"):
         _observability()
     _announce(settings)
     _quiet_http_logs()
@@ -236,12 +283,22 @@ def _main(argv: Sequence[str] | None) -> int:
         from st_mcp.server.context import open_app_context
 
         async def poll() -> int:
-            async with open_app_context(settings) as app:
+            async with open_app_context(settings.tenant_settings()[settings.stdio_tenant]) as app:
                 result = await app.lead_poller.poll_once()
             print(result.model_dump_json(indent=2))
             return 0
 
         return anyio.run(poll)
+    if args.command == "jobs":
+        from st_mcp.server.context import open_app_context
+
+        async def watch() -> int:
+            async with open_app_context(settings.tenant_settings()[settings.stdio_tenant]) as app:
+                result = await app.lifecycle.watcher.poll_once()
+            print(result.model_dump_json(indent=2))
+            return 0
+
+        return anyio.run(watch)
     if args.command == "demo":
         from st_mcp.demo import run_demo
 
@@ -288,9 +345,33 @@ def _hash_key() -> int:
     return 0
 
 
+def _progress_sandbox_job(args: argparse.Namespace, state: Path | None, tenant_id: int) -> int:
+    """``st-mcp sandbox progress JOB STATUS``: change the stored tenant, as the admin route does."""
+    from st_mcp.sandbox import SandboxConfig, create_sandbox_app
+    from st_mcp.sandbox.progress import ProgressError, advance_job
+
+    if state is None:
+        print("st-mcp: sandbox progress: the state is 'memory'; no process would see it", file=sys.stderr)
+        return 2
+    app = create_sandbox_app(SandboxConfig(state=state, tenant_id=tenant_id))
+    tenant, file = app.state.sandbox, app.state.state_file
+    try:
+        with file.writing_now():
+            file.refresh(tenant)
+            job = advance_job(tenant, args.job_id, args.status, args.technician)
+            file.save(tenant)
+    except ProgressError as exc:
+        print(f"st-mcp: sandbox progress: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        file.close()
+    print(json.dumps({"jobId": job.id, "jobStatus": job.status}))
+    return 0
+
+
 def _serve_sandbox(args: argparse.Namespace) -> int:
-    from st_mcp.sandbox import SandboxClock, SandboxConfig, create_sandbox_app
-    from st_mcp.sandbox.config import state_path
+    from st_mcp.sandbox import SANDBOX_TENANT_ID, SandboxClock, SandboxConfig, create_sandbox_app
+    from st_mcp.sandbox.config import state_path, tenant_state_path
     from st_mcp.sandbox.faults import FaultsFileError, load_fault_rules
     from st_mcp.sandbox.statefile import StateFile
 
@@ -316,44 +397,71 @@ def _serve_sandbox(args: argparse.Namespace) -> int:
         clock = SandboxClock.starting_at(start)
     state = state_path(args.state) if args.state else options.state_path(settings.database_url)
     seed = args.seed if args.seed is not None else options.seed
+    # (tenant id, seed, state file) of each tenant: one, as before, unless --tenant names several.
+    tenants: list[tuple[int, int, Path | None]] = [(SANDBOX_TENANT_ID, seed, state)]
+    if getattr(args, "tenant", None):
+        tenants = [
+            (tid, own if own is not None else seed, tenant_state_path(state, tid) if state else None)
+            for tid, own in args.tenant
+        ]
+        if len({tid for tid, _, _ in tenants}) != len(tenants):
+            print("st-mcp: configuration error: --tenant: each tenant id once", file=sys.stderr)
+            return 2
     if args.sandbox_command == "reset":
         if state is None:
             print("st-mcp: sandbox reset: the state is 'memory'; there is nothing to reset", file=sys.stderr)
             return 2
-        fresh = create_sandbox_app(SandboxConfig(seed=seed, clock=clock)).state.sandbox
-        try:
-            StateFile(state).replace(fresh)
-        except (OSError, sqlite3.Error) as exc:
-            print(f"st-mcp: sandbox reset: cannot write {state}: {exc}", file=sys.stderr)
-            return 2
-        print(f"st-mcp: sandbox tenant in {state} reset (seed {seed})", file=sys.stderr)
+        for tid, own_seed, own_state in tenants:
+            assert own_state is not None
+            start = SandboxConfig(seed=own_seed, clock=clock, tenant_id=tid)
+            try:
+                StateFile(own_state).replace(create_sandbox_app(start).state.sandbox)
+            except (OSError, sqlite3.Error) as exc:
+                print(f"st-mcp: sandbox reset: cannot write {own_state}: {exc}", file=sys.stderr)
+                return 2
+            which = f" {tid}" if getattr(args, "tenant", None) else ""
+            print(f"st-mcp: sandbox tenant{which} in {own_state} reset (seed {own_seed})", file=sys.stderr)
         return 0
+    if args.sandbox_command == "progress":
+        if len(tenants) != 1:
+            print("st-mcp: sandbox progress: name one --tenant", file=sys.stderr)
+            return 2
+        return _progress_sandbox_job(args, tenants[0][2], tenants[0][0])
     faults_file = args.faults or options.faults
     try:
         faults = load_fault_rules(Path(faults_file).expanduser()) if faults_file else []
     except FaultsFileError as exc:
         print(f"st-mcp: configuration error: --faults: {exc}", file=sys.stderr)
         return 2
-    if state is not None:
-        try:  # one line now rather than a traceback from inside the server
-            StateFile(state).close()
-        except (OSError, sqlite3.Error) as exc:
-            print(f"st-mcp: sandbox: cannot open the state file {state}: {exc}", file=sys.stderr)
-            return 2
+    for _, _, own_state in tenants:
+        if own_state is not None:
+            try:  # one line now rather than a traceback from inside the server
+                StateFile(own_state).close()
+            except (OSError, sqlite3.Error) as exc:
+                print(f"st-mcp: sandbox: cannot open the state file {own_state}: {exc}", file=sys.stderr)
+                return 2
     latency_ms = args.latency_ms if args.latency_ms is not None else options.latency_ms
-    config = SandboxConfig(
-        seed=seed,
-        client_id=args.client_id,
-        client_secret=args.client_secret,
-        app_key=args.app_key,
-        clock=clock,
-        latency_seconds=latency_ms / 1000,
-        state=state,
-        faults=faults,
-    )
-    from st_mcp.sandbox.serve import serve
+    configs = [
+        SandboxConfig(
+            seed=own_seed,
+            tenant_id=tid,
+            client_id=args.client_id,
+            client_secret=args.client_secret,
+            app_key=args.app_key,
+            # Each tenant its own clock (a test moving one tenant's time leaves the others'), same start.
+            clock=SandboxClock.starting_at(datetime.fromisoformat(args.clock)) if args.clock else None,
+            latency_seconds=latency_ms / 1000,
+            state=own_state,
+            faults=list(faults),
+        )
+        for tid, own_seed, own_state in tenants
+    ]
+    from st_mcp.sandbox.serve import serve, serve_tenants
 
-    serve(host=args.host, port=args.port, config=config)
+    if getattr(args, "tenant", None):
+        serve_tenants(args.host, args.port, configs)
+    else:
+        serve(host=args.host, port=args.port, config=configs[0])
     return 0
 
 

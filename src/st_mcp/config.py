@@ -14,7 +14,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 import platformdirs
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
@@ -23,6 +31,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from st_mcp.config_lifecycle import LifecycleSettings, TriageSettings
+from st_mcp.config_tenants import DEFAULT_TENANT, build_tenant, nested_variables
 from st_mcp.messaging.settings import MessagingSettings
 from st_mcp.policy.audit import is_secret_key
 from st_mcp.policy.compliance import ComplianceSettings
@@ -51,6 +61,7 @@ ENV_VARS: dict[str, tuple[str, ...]] = {
     "ST_MCP_READ_ONLY": ("access", "read_only"),
     "ST_MCP_TOOLSETS": ("access", "toolsets"),
     "ST_MCP_PRINCIPAL": ("identity", "principal"),
+    "ST_MCP_TENANT": ("identity", "tenant"),
     "ST_MCP_PROMPTS_DIR": ("prompts_dir",),
     "ST_MCP_GATEWAY": ("messaging", "gateway"),
     "TWILIO_ACCOUNT_SID": ("messaging", "twilio_account_sid"),
@@ -62,6 +73,8 @@ ENV_VARS: dict[str, tuple[str, ...]] = {
     "ST_MCP_WEBHOOK_BASE_URL": ("messaging", "public_base_url"),
     "ST_MCP_LEAD_WEBHOOK_SECRET": ("messaging", "lead_webhook_secret"),
     "ST_MCP_POLL_LEADS_SECONDS": ("leads", "poll_interval_seconds"),
+    "ST_MCP_WATCH_JOBS_SECONDS": ("lifecycle", "watch_jobs_seconds"),
+    "ST_MCP_LEADER_TTL_SECONDS": ("leader_ttl_seconds",),
     "ST_MCP_PUBLIC_URL": ("auth", "public_url"),
     "ST_MCP_JWKS_URL": ("auth", "jwt", "jwks_url"),
     "ST_MCP_JWT_ISSUER": ("auth", "jwt", "issuer"),
@@ -91,6 +104,8 @@ class ServiceTitanSettings(BaseModel):
     api_base_url: str | None = Field(default=None, pattern=r"^https?://")
     auth_url: str | None = Field(default=None, pattern=r"^https?://")
     requests_per_second: float = Field(default=60.0, gt=0, le=1000)
+    # Requests in flight at once (and pooled connections); more would only queue inside httpx.
+    max_in_flight: int = Field(default=50, ge=1, le=1000)
     timeout_seconds: float = Field(default=30.0, gt=0)
     # "Now" for demos and tests (ST_MCP_CLOCK), running on from there; never on a real tenant.
     sandbox_clock: datetime | None = None
@@ -146,10 +161,14 @@ class ServiceTitanSettings(BaseModel):
     def credentials(self) -> tuple[int, str, str, str]:
         """(tenant, client id, client secret, app key), with the sandbox defaults filled in."""
         from st_mcp.sandbox import SANDBOX_TENANT_ID
+        from st_mcp.sandbox.config import sandbox_client_id
 
+        tenant_id = self.tenant_id or SANDBOX_TENANT_ID
+        # A sandbox tenant other than the default asks with its own client id, so one loopback sandbox
+        # serving several tenants (st-mcp sandbox --tenant) binds the token to the right one.
         return (
-            self.tenant_id or SANDBOX_TENANT_ID,
-            self.client_id or SANDBOX_CLIENT_ID,
+            tenant_id,
+            self.client_id or sandbox_client_id(tenant_id, SANDBOX_CLIENT_ID),
             self.client_secret.get_secret_value() if self.client_secret else SANDBOX_CLIENT_SECRET,
             self.app_key.get_secret_value() if self.app_key else SANDBOX_APP_KEY,
         )
@@ -194,6 +213,19 @@ class BookingSettings(BaseModel):
     window_lease_seconds: float = Field(default=30.0, gt=0, le=300)
     # The app-scoped key under which booked jobs carry their idempotency key (reconciliation).
     application_guid: str = "5b0f3c2e-7a61-4d8e-9f14-2c6b8d0e1a37"
+    # "job": book_job writes the job. "booking": it writes a CRM booking for the contractor's booking
+    # provider (ServiceTitan's booking-request inbox) that a CSR confirms and converts into a job.
+    mode: Literal["job", "booking"] = "job"
+    booking_provider: int | None = Field(default=None, gt=0)  # ServiceTitan's booking provider id
+    booking_source: str = "st-mcp Virtual Agent"  # the booking's "source" as CSRs see it
+    # How often the HTTP server checks its requested bookings for conversion (0 = not in the background).
+    conversion_poll_interval_seconds: int = Field(default=0, ge=0)
+
+    @model_validator(mode="after")
+    def _provider_for_booking_mode(self) -> BookingSettings:
+        if self.mode == "booking" and self.booking_provider is None:
+            raise ValueError('[booking] mode = "booking" needs booking_provider (the provider id)')
+        return self
 
 
 class EscalationSettings(BaseModel):
@@ -216,9 +248,12 @@ class IdentitySettings(BaseModel):
     # A default role (virtual_agent, csr, dispatcher, manager, auditor) or one defined in [access.roles].
     role: str = "virtual_agent"
     principal: str | None = Field(default=None, max_length=200)  # default: the role's name
+    # Which [tenants.<name>] this process serves on stdio (ST_MCP_TENANT); in a tenant's own settings, its
+    # name. None: the only tenant there is.
+    tenant: str | None = Field(default=None, max_length=64)
 
 
-TOOLSETS = ("agent", "conversation", "interactions", "admin")
+TOOLSETS = ("agent", "conversation", "interactions", "admin", "lifecycle", "revenue")
 
 
 class RoleSettings(BaseModel):
@@ -270,6 +305,7 @@ class ApiKeySettings(BaseModel):
     principal: str = Field(min_length=1, max_length=200)
     role: str
     sha256: str = Field(pattern=r"^[0-9a-fA-F]{64}$")  # `st-mcp auth hash-key` prints it
+    tenant: str | None = Field(default=None, max_length=64)  # whose data the key reaches ([tenants.<name>])
 
     @field_validator("sha256")
     @classmethod
@@ -287,6 +323,7 @@ class JwtSettings(BaseModel):
     audience: str | None = None  # default: [auth].public_url, this server's own URL
     role_claim: str = Field(default="st_mcp_role", min_length=1)
     principal_claim: str = Field(default="sub", min_length=1)
+    tenant_claim: str = Field(default="st_mcp_tenant", min_length=1)  # with [tenants.*]: whose data
     algorithms: list[str] = Field(default_factory=lambda: ["RS256", "ES256"], min_length=1)
     jwks_cache_seconds: float = Field(default=300.0, gt=0)
     leeway_seconds: int = Field(default=30, ge=0, le=300)  # clock skew allowed on exp/nbf/iat
@@ -372,16 +409,7 @@ class _FlatEnvironment(PydanticBaseSettingsSource):
         return None, field_name, False  # unused: __call__ builds the whole mapping at once
 
     def __call__(self) -> dict[str, Any]:
-        values: dict[str, Any] = {}
-        for name, path in ENV_VARS.items():
-            raw = self._environ.get(name, "").strip()
-            if not raw:
-                continue
-            target = values
-            for part in path[:-1]:
-                target = target.setdefault(part, {})
-            target[path[-1]] = raw
-        return values
+        return nested_variables(self._environ, ENV_VARS)
 
 
 class SandboxSettings(BaseModel):
@@ -440,6 +468,25 @@ class LeadIntakeSettings(BaseModel):
     first_poll_lookback_hours: int = Field(default=24, ge=1, le=24 * 30)
 
 
+class RevenueSettings(BaseModel):
+    """``[revenue]``: memberships, maintenance visits and estimate follow-ups."""
+
+    model_config = {"extra": "forbid"}
+
+    # Where record_membership_interest puts the sales follow-up: a task-management task, or a CRM lead.
+    membership_follow_up: Literal["task", "lead"] = "task"
+    membership_task_type: str = "Follow Up"  # task type (name); else the first type listed
+    # A member's recurring service events due within this many days are offered by book_maintenance_visit.
+    maintenance_window_days: int = Field(default=31, ge=1, le=120)
+    # The job type of a tune-up whose recurring service type names none.
+    maintenance_job_type: str = "HVAC Maintenance"
+    # Open estimates younger than this become "Estimate Follow-up" interactions (older ones are left alone).
+    estimate_max_age_days: int = Field(default=30, ge=1, le=365)
+    estimate_poll_interval_seconds: int = Field(default=0, ge=0)  # 0 = only when asked
+    # How often the HTTP server turns members' tune-ups coming due into Maintenance Reminder conversations.
+    reminder_poll_interval_seconds: int = Field(default=0, ge=0)  # 0 = only when asked
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(extra="forbid")
 
@@ -458,28 +505,80 @@ class Settings(BaseSettings):
     leads: LeadIntakeSettings = Field(default_factory=LeadIntakeSettings)
     auth: HttpAuthSettings = Field(default_factory=HttpAuthSettings)
     sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
+    revenue: RevenueSettings = Field(default_factory=RevenueSettings)
+    triage: TriageSettings = Field(default_factory=TriageSettings)
+    lifecycle: LifecycleSettings = Field(default_factory=LifecycleSettings)
     # An operator's folder of prompt files; one named like a shipped prompt replaces it.
     prompts_dir: str | None = None
+    # Many contractors on one deployment (config_tenants.py): name → that contractor's sections.
+    tenants: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    _tenant_settings: dict[str, Settings] = PrivateAttr(default_factory=dict)
+    # Background work (leads poller, job watcher, sweeps) runs under a lease in the shared store: a replica
+    # that dies holding it is taken over after this long at most. Its holder renews it every third of it.
+    leader_ttl_seconds: float = Field(default=60.0, ge=1, le=3600)
 
     @model_validator(mode="after")
     def _role_exists(self) -> Settings:
-        from st_mcp.policy.permissions import build_roles
-
-        try:
-            roles = build_roles(self.access.roles)
-        except ValueError as exc:
-            raise ValueError(f"[access.roles]: {exc}") from None
+        roles = _roles_of(self.access, "[access.roles]")
         if self.identity.role not in roles:
             raise ValueError(
                 f"ST_MCP_ROLE: unknown role '{self.identity.role}'; known roles: {', '.join(sorted(roles))}"
             )
-        for index, key in enumerate(self.auth.api_keys):
+        return self
+
+    @model_validator(mode="after")
+    def _build_tenants(self) -> Settings:
+        """Every tenant's settings, checked now (a broken block stops the start), its keys gathered."""
+        keys = list(self.auth.api_keys)
+        built: dict[str, Settings] = {}
+        for name, block in self.tenants.items():
+            own = block.get("api_keys", [])
+            tenant = build_tenant(self, name, block, _ENVIRON, ENV_VARS)
+            try:
+                keys += [ApiKeySettings.model_validate({**key, "tenant": name}) for key in own]
+            except (ValidationError, TypeError) as exc:
+                raise ValueError(f"[tenants.{name}].api_keys: {exc}") from None
+            built[name] = tenant
+        if not built:
+            built[DEFAULT_TENANT] = self
+        else:
+            _one_servicetitan_tenant_each(built)
+            self._tenant_settings = built
+        for index, key in enumerate(keys):
+            label = f"[auth].api_keys[{index}] ({key.principal})"
+            name = key.tenant or (DEFAULT_TENANT if not self.tenants else None)
+            if name not in built:
+                raise ValueError(
+                    f"{label}: name the tenant the key serves (tenant = one of {', '.join(sorted(built))})"
+                    if name is None
+                    else f"{label}: unknown tenant '{name}'; known tenants: {', '.join(sorted(built))}"
+                )
+            roles = _roles_of(built[name].access, f"[tenants.{name}].access.roles")
             if key.role not in roles:
                 raise ValueError(
-                    f"[auth].api_keys[{index}] ({key.principal}): unknown role '{key.role}'; "
-                    f"known roles: {', '.join(sorted(roles))}"
+                    f"{label}: unknown role '{key.role}'; known roles: {', '.join(sorted(roles))}"
                 )
+        hashes = [key.sha256 for key in keys]
+        if len(set(hashes)) != len(hashes):
+            twice = next(key for index, key in enumerate(keys) if key.sha256 in hashes[:index])
+            raise ValueError(f"the API key of {twice.principal} is configured twice (one key, one tenant)")
+        stdio = self.identity.tenant
+        if stdio is not None and stdio not in built:
+            raise ValueError(
+                f"ST_MCP_TENANT: unknown tenant '{stdio}'; known tenants: {', '.join(sorted(built))}"
+            )
+        self.auth.api_keys = [key.model_copy(update={"tenant": key.tenant or DEFAULT_TENANT}) for key in keys]
         return self
+
+    def tenant_settings(self) -> dict[str, Settings]:
+        """Each tenant's own settings by name (``{"default": self}`` without ``[tenants.*]`` blocks)."""
+        # Without blocks, this object itself (a copy made with model_copy must not answer its original).
+        return dict(self._tenant_settings) if self.tenants else {DEFAULT_TENANT: self}
+
+    @property
+    def stdio_tenant(self) -> str:
+        """The tenant a stdio process serves: ST_MCP_TENANT, or the first one configured."""
+        return self.identity.tenant or next(iter(self.tenant_settings()))
 
     @field_validator("prompts_dir")
     @classmethod
@@ -509,6 +608,29 @@ class Settings(BaseSettings):
 # pydantic-settings builds sources from class-level hooks; load_settings sets these for one call.
 _ENVIRON: Mapping[str, str] = os.environ
 _CONFIG_FILE: Path | None = None
+
+
+def _one_servicetitan_tenant_each(tenants: Mapping[str, Settings]) -> None:
+    """Two blocks on one ServiceTitan tenant would share its export-feed places, webhook receipts and
+    booking requests (kept by the ServiceTitan tenant id): one contractor, one block."""
+    seen: dict[int, str] = {}
+    for name, own in tenants.items():
+        tenant_id = own.servicetitan.credentials()[0]
+        if tenant_id in seen:
+            raise ValueError(
+                f"[tenants.{name}]: ServiceTitan tenant {tenant_id} is [tenants.{seen[tenant_id]}]'s "
+                "already; give each block its own servicetitan.tenant_id (sandbox tenants too)"
+            )
+        seen[tenant_id] = name
+
+
+def _roles_of(access: AccessSettings, label: str) -> Mapping[str, object]:
+    from st_mcp.policy.permissions import build_roles
+
+    try:
+        return build_roles(access.roles)
+    except ValueError as exc:
+        raise ValueError(f"{label}: {exc}") from None
 
 
 def load_settings(

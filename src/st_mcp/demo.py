@@ -36,7 +36,9 @@ from sqlalchemy import func, select
 from st_mcp.config import IdentitySettings, Settings
 from st_mcp.messaging.sandbox import SandboxGateway
 from st_mcp.sandbox import SandboxTenant
+from st_mcp.sandbox.progress import advance_job
 from st_mcp.server import create_server
+from st_mcp.server.context import open_app_context
 from st_mcp.servicetitan import ServiceTitanClient
 from st_mcp.store.engine import create_engine
 from st_mcp.store.schema import interactions
@@ -234,6 +236,7 @@ async def _story(settings: Settings, upstream: Upstream) -> int:
             await _csr_view(csr)
         async with Client(create_server(auditor_settings, upstream=upstream)) as auditor_client:
             await _audit_view(Session(auditor_client, st, "Auditor", ledger))
+        await _after_the_booking(agent, story, agent_settings, upstream, booked)
 
     await _show_job(st, settings, booked)
     print("\nUpstream ServiceTitan requests per tool call (0 = answered from this server's own records):")
@@ -345,6 +348,41 @@ async def _angi_lead(agent: Session, story: Story) -> dict[str, Any]:
     status = await agent.call("get_job_status", {"job_id": booked["job_id"]})
     show(status["status_text"])
     return booked
+
+
+async def _after_the_booking(
+    agent: Session, story: Story, settings: Settings, upstream: Upstream, booked: dict[str, Any]
+) -> None:
+    """Jordan's visit, from the note to the rating: the job-events watcher (the HTTP server's background
+    task; one poll at a time here) texts through the same gate as the agent."""
+    print("\nAfter the booking — Jordan texts: “Gate code is 4411, and the dog is in the yard”")
+    await agent.call("add_job_note", {"job_id": booked["job_id"], "text": "Gate code 4411, dog in the yard"})
+    eta = await agent.call("get_technician_eta", {"job_id": booked["job_id"]})
+    show(f"{eta['status_text']} ({eta['label']})")
+    if story.tenant is None:
+        return  # a real tenant's jobs move when its technicians do
+    tenant, phone = story.tenant, "+13035550142"
+    async with open_app_context(settings, upstream, story.gateway) as app:
+        await app.lifecycle.watcher.poll_once()  # the watcher's place in the feeds
+        visit = tenant.appointments[booked["appointment_id"]]
+        tenant.clock.advance(max(0.0, (visit.start - tenant.now()).total_seconds()) + 600)
+        when = visit.start.astimezone(STORY_START.tzinfo)
+        print(f"  {when:%a %-I:%M %p} — the dispatcher dispatches the job")
+        advance_job(tenant, booked["job_id"], "Dispatched")
+        await app.lifecycle.watcher.poll_once()
+        show(f"text to Jordan: “{story.gateway.sent_to(phone)[-1].message.body}”")
+        eta = await agent.call("get_technician_eta", {"phone": "(303) 555-0142"})
+        show(f"{eta['eta']}")
+        tenant.clock.advance(90 * 60)
+        advance_job(tenant, booked["job_id"], "Working")
+        advance_job(tenant, booked["job_id"], "Completed")
+        print("  The technician completes the job; Jordan will answer the follow-up with “5”")
+        story.gateway.script(phone, "5")
+        await app.lifecycle.watcher.poll_once()
+        for sent in story.gateway.sent_to(phone)[-2:]:
+            show(f"text to Jordan: “{sent.message.body}”")
+        ratings = [r.rating for r in tenant.technician_ratings.values() if r.job_id == booked["job_id"]]
+        show(f"technician rating in ServiceTitan: {ratings}")
 
 
 async def _website_lead(agent: Session, story: Story) -> str:

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 from starlette.applications import Starlette
 
 from st_mcp.config import ServiceTitanSettings, Settings
-from st_mcp.sandbox import SandboxClock, SandboxConfig, create_sandbox_app
-from st_mcp.sandbox.faults import load_fault_rules
 from st_mcp.servicetitan import ServiceTitanClient, UpstreamMeter, endpoints_for
+
+if TYPE_CHECKING:  # the sandbox is imported only by a server that uses it (not on a real tenant)
+    from st_mcp.sandbox import SandboxConfig
 
 
 @dataclass(slots=True)
@@ -31,6 +33,9 @@ def connect_configured(settings: Settings) -> Upstream:
 
 
 def embedded_sandbox_config(settings: Settings) -> SandboxConfig:
+    from st_mcp.sandbox import SandboxClock, SandboxConfig
+    from st_mcp.sandbox.faults import load_fault_rules
+
     st, options = settings.servicetitan, settings.sandbox
     start = st.sandbox_clock
     faults = Path(options.faults).expanduser() if options.faults else None
@@ -57,6 +62,8 @@ def connect_servicetitan(
     assert settings.environment is not None  # resolved by ServiceTitanSettings validation
     sandbox_app: Starlette | None = None
     if settings.uses_embedded_sandbox and transport is None:
+        from st_mcp.sandbox import SandboxClock, SandboxConfig, create_sandbox_app
+
         if sandbox_config is None:
             start = settings.sandbox_clock
             clock = SandboxClock.starting_at(start) if start is not None else None
@@ -72,6 +79,7 @@ def connect_servicetitan(
         transport=transport,
         meter=meter,
         requests_per_second=settings.requests_per_second,
+        max_in_flight=settings.max_in_flight,
         timeout_seconds=settings.timeout_seconds,
     )
     return Upstream(client, sandbox_app)

@@ -16,6 +16,7 @@ from st_mcp.server import create_server
 from st_mcp.store.audit import AuditLog
 from tests.server.conftest import FIXED_NOW, Harness, ok, refused
 from tests.server.conftest import harness as harness  # the fixture, re-exported
+from tests.server.conftest import store_url as store_url
 
 __all__ = ["FIXED_NOW", "Harness", "audit_records", "connect_as", "ok", "refused"]
 

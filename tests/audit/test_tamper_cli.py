@@ -104,7 +104,9 @@ def test_tampering_is_found_and_the_first_broken_record_named(
 def test_a_rewritten_record_with_a_recomputed_hash_breaks_at_the_next(
     trail: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    tamper(trail, "UPDATE audit_events SET hash = 'f' || substr(hash, 2) WHERE seq = 10")
+    # Another first digit, whatever it was ('f' || … was no change at all for one hash in sixteen).
+    flipped = "CASE WHEN substr(hash, 1, 1) = 'f' THEN '0' ELSE 'f' END || substr(hash, 2)"
+    tamper(trail, f"UPDATE audit_events SET hash = {flipped} WHERE seq = 10")
     code, out = verify(capsys)
     assert code == 1
     # Record 10's own hash no longer matches its contents either; the first problem is named.

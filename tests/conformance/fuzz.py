@@ -36,7 +36,14 @@ DOCUMENTS = {
     "/marketing/v2": "marketing-v2.json",
     "/memberships/v2": "memberships-v2.json",
     "/accounting/v2": "accounting-v2.json",
+    "/equipmentsystems/v2": "equipment-systems-v2.json",
+    "/sales/v2": "salestech-v2.json",
+    "/customer-interactions/v2": "customer-interactions-v2.json",
+    "/telecom": "telecom.json",  # its paths carry the version: /v3/tenant/{tenant}/calls
 }
+# Modules whose document's server is the bare module and whose paths carry the version (telecom's
+# "/telecom" + "/v3/tenant/{tenant}/calls"): module → (document, version prefix of its paths).
+VERSIONED_DOCUMENTS = {"/telecom/v3": ("telecom.json", "/v3")}
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ import pytest
 
 from st_mcp.sandbox import SandboxClock, SandboxConfig, create_sandbox_app
 from st_mcp.servicetitan import Endpoints, ServiceTitanClient
+from st_mcp.servicetitan.models.bookings import BookingAddressInput, CreateBookingRequest
 from st_mcp.servicetitan.models.common import AddressInput, NoteInput
 from st_mcp.servicetitan.models.crm import (
     ContactInput,
@@ -33,6 +34,7 @@ from st_mcp.servicetitan.models.jpm import (
     RescheduleAppointmentRequest,
     UpdateJobRequest,
 )
+from st_mcp.servicetitan.models.lifecycle import TechnicianRatingRequest
 from st_mcp.servicetitan.models.tasks import CreateTaskRequest
 from st_mcp.servicetitan.resources._base import ResourceGroup
 
@@ -247,12 +249,77 @@ async def test_every_client_operation_conforms(
     mark("accounting", "list_invoices")
     mark("tasks", "client_data", "create_task", "get_task", "list_tasks")
 
+    # Revenue: what a membership includes, a tune-up marked done, estimates, a provider's bookings
+    kinds = await st.memberships.list_membership_types(active="Any")
+    assert kinds.data and kinds.data[0].durationBilling is not None
+    await st.memberships.list_recurring_service_types()
+    events = await st.memberships.list_recurring_service_events(location_id=locations.data[0].id)
+    due = next(e for e in events.data if e.status == "NotAttempted")
+    assert [e async for e in st.memberships.iter_recurring_service_events(status="NotAttempted")]
+    done = (await st.jpm.list_jobs(customer_id=jordan.id)).data[0]
+    await st.memberships.mark_event_complete(due.id, done.id)
+    estimates = await st.sales.list_estimates(status="Open")
+    await st.sales.get_estimate(estimates.data[0].id)
+    assert [
+        e async for e in st.sales.iter_estimates(status="Open", created_on_or_after=NOW - timedelta(days=30))
+    ]
+    provider = 14100001  # the seeded booking provider (ServiceTitan has no operation that lists them)
+    booking = await st.crm.create_booking(
+        provider,
+        CreateBookingRequest(
+            source="st-mcp", name="Jordan Avery", summary="Tune-up", isFirstTimeClient=False,
+            externalId="conformance-1", start=later.startUtc, priority="Low",
+            address=BookingAddressInput(street="1420 S Pearl St", city="Denver", state="CO", zip="80210"),
+        ),
+    )  # fmt: skip
+    await st.crm.get_booking(provider, booking.id)
+    assert [b.id for b in (await st.crm.find_bookings(provider, external_id="conformance-1")).data] == [
+        booking.id
+    ]
+    mark("memberships", "list_membership_types", "list_recurring_service_types")
+    mark(
+        "memberships", "list_recurring_service_events", "iter_recurring_service_events", "mark_event_complete"
+    )
+    mark("sales", "list_estimates", "get_estimate", "iter_estimates")
+    mark("crm", "create_booking", "get_booking", "find_bookings")
+    # After the booking: notes, equipment, calls (telecom v3), ratings, the export feeds
+    await st.jpm.list_job_notes(job.id)
+    mark("jpm", "list_job_notes")
+    await st.equipment.list_installed_equipment(location_ids=[locations.data[0].id])
+    await st.telecom.list_calls(caller_phone_number="3035550142")
+    rated = (await st.dispatch.list_appointment_assignments(appointment_ids=[dispatched.id])).data[0]
+    await st.customer_interactions.rate_technician(
+        TechnicianRatingRequest(technicianId=rated.technicianId, jobId=rated.jobId, rating=5)
+    )
+    await st.customer_interactions.list_ratings(job_id=rated.jobId)
+    for feed in (st.exports.jobs, st.exports.appointments, st.exports.appointment_assignments):
+        first = await feed("2026-01-01")
+        await feed(first.continueFrom)
+    mark("equipment", "list_installed_equipment")
+    mark("telecom", "list_calls")
+    mark("customer_interactions", "rate_technician", "list_ratings")
+    mark("exports", "jobs", "appointments", "appointment_assignments")
+
     transport.assert_no_violations()
     assert len(transport.exchanges) > 50
 
     every = {
         f"{attr}.{name}"
-        for attr in ("crm", "jpm", "dispatch", "settings", "marketing", "memberships", "accounting", "tasks")
+        for attr in (
+            "crm",
+            "jpm",
+            "dispatch",
+            "settings",
+            "marketing",
+            "memberships",
+            "accounting",
+            "tasks",
+            "equipment",
+            "telecom",
+            "sales",
+            "customer_interactions",
+            "exports",
+        )
         for name in _public_methods(getattr(st, attr))
     }
     assert every - called == set(), "client operations not exercised against the contract"

@@ -16,7 +16,7 @@ from st_mcp.sandbox import SANDBOX_TENANT_ID, SandboxClock, SandboxConfig, Sandb
 from st_mcp.sandbox.routes import ENDPOINTS
 from st_mcp.sandbox.routing import Endpoint
 
-from .fuzz import DOCUMENTS, NOW
+from .fuzz import DOCUMENTS, NOW, VERSIONED_DOCUMENTS
 
 pytestmark = pytest.mark.anyio
 
@@ -25,6 +25,8 @@ COLLECTIONS = {
     "jobs": "jobs", "appointments": "appointments", "customers": "customers", "leads": "leads",
     "locations": "locations", "tasks": "tasks", "campaigns": "campaigns", "job-types": "job_types",
     "technicians": "technicians", "business-units": "business_units", "memberships": "memberships",
+    "membership-types": "membership_types", "recurring-service-events": "recurring_service_events",
+    "estimates": "estimates", "bookings": "bookings",
 }  # fmt: skip
 SAMPLE_TIME = "2026-03-01T00:00:00Z"
 # Operations that refuse to list without some filter: that filter is sent along with each parameter.
@@ -34,9 +36,12 @@ CONTEXT = {("GET", "/crm/v2/tenant/{tenant}/customers/contacts"): {"modifiedOnOr
 def documented_query_parameters(openapi_dir: Path) -> Iterator[tuple[Endpoint, dict[str, Any], list[Any]]]:
     """(endpoint, the parameter, every query parameter of the operation) for each served operation."""
     documents = {module: json.loads((openapi_dir / name).read_bytes()) for module, name in DOCUMENTS.items()}
+    prefixes = {module: "" for module in documents}
+    for module, (name, prefix) in VERSIONED_DOCUMENTS.items():
+        documents[module], prefixes[module] = json.loads((openapi_dir / name).read_bytes()), prefix
     for endpoint in ENDPOINTS:
         module = "/" + "/".join(endpoint.path.split("/")[1:3])
-        path = endpoint.path.removeprefix(module)
+        path = prefixes[module] + endpoint.path.removeprefix(module)
         item = documents[module]["paths"][path]
         operation = item[endpoint.method.lower()]
         parameters = [*item.get("parameters", []), *operation.get("parameters", [])]
@@ -70,6 +75,7 @@ def sample(parameter: dict[str, Any]) -> str:
 
 def concrete_path(endpoint: Endpoint, tenant: SandboxTenant) -> str:
     path = endpoint.path.replace("{tenant}", str(SANDBOX_TENANT_ID))
+    path = path.replace("{booking_provider}", str(next(iter(tenant.booking_providers))))
     found = re.search(r"/([a-z-]+)/\{id\}", path)
     if found:
         records = getattr(tenant, COLLECTIONS[found.group(1)])

@@ -45,6 +45,7 @@ class Session:
     transport: ContractRecordingTransport
     tenant: int
     now: datetime
+    app: Any = None  # the sandbox app, for scenarios that need a seeded id no list operation gives
 
     def url(self, module: str, path: str) -> str:
         return f"/{module}/v2/tenant/{self.tenant}{path}"
@@ -92,7 +93,8 @@ async def sandbox_session(
         access = token.json()["access_token"]
         claims = _claims(access)
         client.headers.update({"ST-App-Key": "ak1.conformance", "Authorization": f"Bearer {access}"})
-        yield Session(client, transport, int(claims["tenant"]), datetime.fromtimestamp(claims["iat"], UTC))
+        now = datetime.fromtimestamp(claims["iat"], UTC)
+        yield Session(client, transport, int(claims["tenant"]), now, app)
 
 
 # ----------------------------------------------------------------------------------------------- scenarios
@@ -342,6 +344,48 @@ async def dispatch_tracking(s: Session) -> None:
     pytest.fail("the seeded tenant has no dispatched appointment with a technician")
 
 
+async def after_the_booking(s: Session) -> None:
+    """Installed equipment, calls (telecom v3), estimates, technician ratings (add, then update)."""
+    location = await s.first("crm", "/locations")
+    equipment = await s.get("equipmentsystems", "/installed-equipment", locationIds=str(location["id"]))
+    assert equipment["data"], "every seeded location has equipment"
+    customer = await s.get("crm", f"/customers/{location['customerId']}/contacts")
+    phone = next(c["value"] for c in customer["data"] if c["type"] in ("Phone", "MobilePhone"))
+    calls = await s.client.get(
+        f"/telecom/v3/tenant/{s.tenant}/calls", params={"callerPhoneNumber": phone, "sort": "-CreatedOn"}
+    )
+    assert calls.status_code == 200, calls.text
+    estimates = await s.get("sales", "/estimates", pageSize=50, includeTotal="true", active="True")
+    assert estimates["data"], "the seeded tenant has estimates"
+    await s.get("sales", "/estimates", status="Open", locationId=estimates["data"][0]["locationId"])
+    assignment = await s.first("dispatch", "/appointment-assignments")
+    body = {"technicianId": assignment["technicianId"], "jobId": assignment["jobId"], "rating": 4}
+    await s.call("POST", "customer-interactions", "/technician-ratings", json=body)
+    again = await s.call("POST", "customer-interactions", "/technician-ratings", json={**body, "rating": 5})
+    assert again["rating"] == 5
+    ratings = await s.get("customer-interactions", "/technician-ratings", jobId=assignment["jobId"])
+    assert [r["rating"] for r in ratings["data"]] == [5]
+
+
+async def export_feeds(s: Session) -> None:
+    """Each feed from the beginning, then from its continuation token: nothing new, the same token."""
+    for module, path in (
+        ("jpm", "/export/jobs"),
+        ("jpm", "/export/appointments"),
+        ("dispatch", "/export/appointment-assignments"),
+    ):
+        token = None
+        for _ in range(100):
+            params = {"from": token} if token else {}
+            page = await s.get(module, path, **params)
+            token = page["continueFrom"]
+            if not page["hasMore"]:
+                break
+        again = await s.get(module, path, **{"from": token, "includeRecentChanges": "false"})
+        assert again["data"] == [] and again["continueFrom"] == token
+        await s.get(module, path, **{"from": "2020-01-01", "includeRecentChanges": "true"})
+
+
 async def settings_and_marketing(s: Session) -> None:
     technician = await s.first("settings", "/technicians")
     await s.get("settings", f"/technicians/{technician['id']}")
@@ -356,6 +400,66 @@ async def memberships_and_invoices(s: Session) -> None:
     membership = await s.first("memberships", "/memberships")
     await s.get("memberships", f"/memberships/{membership['id']}")
     await s.get("accounting", "/invoices", pageSize=20)
+
+
+async def revenue(s: Session) -> None:
+    """Membership types, recurring service events (marked complete by a job at their location),
+    estimates, and a booking provider's bookings."""
+    kinds = await s.get(
+        "memberships",
+        "/membership-types",
+        includeDurationBilling="true",
+        includeDiscounts="true",
+        includeRecurringServices="true",
+        includeTags="true",
+    )
+    await s.get("memberships", f"/membership-types/{kinds['data'][0]['id']}")
+    await s.get("memberships", "/recurring-service-types", membershipTypeId=kinds["data"][0]["id"])
+    events = await s.get("memberships", "/recurring-service-events", status="NotAttempted")
+    event = events["data"][0]
+    elsewhere = next(
+        j for j in s.app.state.sandbox.jobs.values() if j.location_id != _event_location(s, event["id"])
+    )
+    job = await s.get("jpm", f"/jobs/{elsewhere.id}")
+    mismatched = await s.call(
+        "POST", "memberships", f"/recurring-service-events/{event['id']}/mark-complete",
+        json={"jobId": job["id"]}, expect=400,
+    )  # fmt: skip
+    assert "jobId" in mismatched["errors"]
+    at_location = await s.get("jpm", "/jobs", locationId=_event_location(s, event["id"]), pageSize=1)
+    if at_location["data"]:
+        done = await s.call(
+            "POST", "memberships", f"/recurring-service-events/{event['id']}/mark-complete",
+            json={"jobId": at_location["data"][0]["id"]},
+        )  # fmt: skip
+        assert done == {"id": event["id"]}
+    estimates = await s.get("sales", "/estimates", status="Open", pageSize=10)
+    await s.get("sales", f"/estimates/{estimates['data'][0]['id']}")
+    provider = next(iter(s.app.state.sandbox.booking_providers))
+    created = await s.call(
+        "POST",
+        "crm",
+        f"/booking-provider/{provider}/bookings",
+        json={
+            "source": "st-mcp",
+            "name": "Priya Raman",
+            "address": {"street": "2875 Pine St", "city": "Boulder", "state": "CO", "zip": "80302",
+                        "country": "USA"},
+            "contacts": [{"type": "MobilePhone", "value": "7205550118"}],
+            "start": _iso(s.now + timedelta(days=2)),
+            "summary": "AC not cooling",
+            "priority": "Normal",
+            "isFirstTimeClient": False,
+            "externalId": "st-mcp:conformance-1",
+        },
+    )  # fmt: skip
+    found = await s.get("crm", f"/booking-provider/{provider}/bookings", externalId="st-mcp:conformance-1")
+    assert [b["id"] for b in found["data"]] == [created["id"]]
+    await s.get("crm", f"/booking-provider/{provider}/bookings/{created['id']}")
+
+
+def _event_location(s: Session, event_id: int) -> int:
+    return int(s.app.state.sandbox.recurring_service_events[event_id].location_id)
 
 
 async def task_management(s: Session) -> None:
@@ -478,6 +582,9 @@ SCENARIOS: dict[str, tuple[Callable[[Session], Awaitable[None]], dict[str, Any]]
     "settings_and_marketing": (settings_and_marketing, {}),
     "memberships_and_invoices": (memberships_and_invoices, {}),
     "task_management": (task_management, {}),
+    "revenue": (revenue, {}),
+    "after_the_booking": (after_the_booking, {}),
+    "export_feeds": (export_feeds, {"rate_limit_per_second": 1_000_000}),
     "documented_errors": (documented_errors, {}),
     "full_crawl": (full_crawl, {"rate_limit_per_second": 1_000_000}),
     "rate_limited": (rate_limited, {"rate_limit_per_second": 5}),

@@ -157,7 +157,9 @@ def explained(*sources: Spawned | Path) -> Iterator[None]:
                 reports.append(source.report())
             else:
                 reports.append(f"\n--- {source.name} ---\n{read_log(source)}")
-        raise AssertionError(f"{_describe(exc)}{''.join(reports)}") from exc
+        # The cause again at the end: CI output is read from its tail, after the servers' logs.
+        cause = _describe(exc)
+        raise AssertionError(f"{cause}{''.join(reports)}\n--- what failed ---\n{cause}") from exc
 
 
 def _describe(exc: BaseException) -> str:

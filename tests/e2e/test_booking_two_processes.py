@@ -35,31 +35,54 @@ LEASE_SECONDS = 2
 
 
 @contextlib.contextmanager
-def stack(folder: Path) -> Iterator[tuple[str, list[str], list[Spawned]]]:
-    """The loopback sandbox and two MCP servers on one store; yields their URLs and processes."""
-    sandbox_port, ports = free_port(), [free_port(), free_port()]
+def stack(
+    folder: Path,
+    *,
+    servers: int = 2,
+    database_url: str | None = None,
+    stateless: bool = False,
+    settings: str = "",
+    environ: dict[str, str] | None = None,
+    sandbox_port: int | None = None,
+    server_environ: dict[int, dict[str, str]] | None = None,
+) -> Iterator[tuple[str, list[str], list[Spawned]]]:
+    """The loopback sandbox and ``servers`` MCP servers on one store (SQLite in ``folder``, or
+    ``database_url``); yields the sandbox's URL, the servers' MCP URLs, and every process. ``settings``:
+    more of the servers' TOML; ``environ``: more of their environment; ``server_environ``: more of one
+    server's (by index); ``sandbox_port``: where the sandbox listens (a free port when not given)."""
+    sandbox_port, ports = sandbox_port or free_port(), [free_port() for _ in range(servers)]
     base = f"http://127.0.0.1:{sandbox_port}"
-    (folder / "st-mcp.toml").write_text(
-        f"[booking]\nwindow_lease_seconds = {LEASE_SECONDS}\n", encoding="utf-8"
-    )
+    config = folder / "st-mcp.toml"
+    config.write_text(f"[booking]\nwindow_lease_seconds = {LEASE_SECONDS}\n{settings}", encoding="utf-8")
+    store = {"ST_MCP_DATABASE_URL": database_url} if database_url else {}
     env = server_env(
         folder,
-        ST_MCP_CONFIG=str(folder / "st-mcp.toml"),
+        ST_MCP_CONFIG=str(config),
         ST_ENVIRONMENT="sandbox",
         ST_API_BASE_URL=base,
         ST_AUTH_URL=f"{base}/connect/token",
+        **store,
+        **(environ or {}),
     )
     sandbox_args = ["sandbox", "--port", str(sandbox_port), "--state", str(folder / "tenant.db")]
     with contextlib.ExitStack() as stack:
         tenant = stack.enter_context(spawn("sandbox", [*sandbox_args, "--clock", E2E_CLOCK], env, folder))
         wait_for_port(tenant, sandbox_port)
-        servers = []
+        spawned = []
         for n, port in enumerate(ports):
-            args = ["serve", "--transport", "http", "--port", str(port)]
-            servers.append(stack.enter_context(spawn(f"server-{n}", args, env, folder)))
-        for server, port in zip(servers, ports, strict=True):
-            wait_for_port(server, port, timeout=40)
-        yield base, [f"http://127.0.0.1:{port}/mcp" for port in ports], [tenant, *servers]
+            args = [
+                "serve",
+                "--transport",
+                "http",
+                "--port",
+                str(port),
+                *(["--stateless"] if stateless else []),
+            ]
+            own = {**env, **(server_environ or {}).get(n, {})}
+            spawned.append(stack.enter_context(spawn(f"server-{n}", args, own, folder)))
+        for server, port in zip(spawned, ports, strict=True):
+            wait_for_port(server, port, timeout=60)
+        yield base, [f"http://127.0.0.1:{port}/mcp" for port in ports], [tenant, *spawned]
 
 
 @contextlib.asynccontextmanager
@@ -69,6 +92,18 @@ async def session(url: str) -> AsyncIterator[Client]:
         Client(streamable_http_client(url, http_client=http), read_timeout_seconds=60) as client,
     ):
         yield client
+
+
+def settled(outcomes: dict[int, tuple[str, Any]], customer: int, done: bool, answer: Any) -> bool:
+    """Note a booking attempt's outcome: booked, or refused for good; False when it is worth trying again
+    with the same arguments (the server said so)."""
+    if done:
+        outcomes[customer] = ("booked", answer)
+        return True
+    if "did not confirm" not in answer and "busy with another booking" not in answer:
+        outcomes[customer] = ("refused", answer)
+        return True
+    return False
 
 
 async def call(client: Client, tool: str, arguments: dict[str, Any]) -> tuple[bool, Any]:
@@ -133,11 +168,7 @@ async def race(sandbox_base: str, urls: list[str], customers: list[tuple[int, in
             }
             for _ in range(8):
                 done, answer = await call(client, "book_job", args)
-                if done:
-                    outcomes[customer] = ("booked", answer)
-                    return
-                if "did not confirm" not in answer and "busy with another booking" not in answer:
-                    outcomes[customer] = ("refused", answer)
+                if settled(outcomes, customer, done, answer):
                     return
             outcomes[customer] = ("gave up", answer)
 

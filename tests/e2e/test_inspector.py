@@ -28,9 +28,13 @@ PROMPTS = {
     "speed_to_lead_sms",
     "speed_to_lead_voice",
     "inbound_receptionist",
+    "post_job_follow_up",
+    "maintenance_reminder",
+    "estimate_follow_up",
 }
 JOB_TYPES, INTERACTION = "servicetitan://job-types", "interaction://{interaction_id}"
 JOB_TYPE = "servicetitan://job-types/{job_type}"
+LEAD_QUEUE = "lead-queue://now"
 JORDAN_PHONE = "3035550142"
 
 
@@ -38,7 +42,9 @@ JORDAN_PHONE = "3035550142"
 # successful request are not complaints; anything else (an Inspector error or warning, a failed
 # request, a traceback) is.
 # Those lines are JSON (stderr is not a terminal), so the message is matched inside the record.
-SERVER_LINE = re.compile(r"^(tool|resource|prompt|completion)=\S+ outcome=ok upstream=\d+ ms=[\d.]+$")
+SERVER_LINE = re.compile(
+    r"^(tool|resource|prompt|completion)=\S+ outcome=ok upstream=\d+ round_trips=\d+ ms=[\d.]+$"
+)
 
 
 def _server_line(line: str) -> bool:
@@ -84,7 +90,8 @@ class Session:
         tools = self.call("--method", "tools/list", "--strict")  # exit 6 on a schema portability error
         assert {tool["name"] for tool in tools["tools"]} == {spec.name for spec in TOOLS}
         assert {p["name"] for p in self.call("--method", "prompts/list")["prompts"]} == PROMPTS
-        assert {r["uri"] for r in self.call("--method", "resources/list")["resources"]} == {JOB_TYPES}
+        listed = {r["uri"] for r in self.call("--method", "resources/list")["resources"]}
+        assert listed == {JOB_TYPES, LEAD_QUEUE}
         templates = self.call("--method", "resources/templates/list")["resourceTemplates"]
         assert {t["uriTemplate"] for t in templates} == {INTERACTION, JOB_TYPE}
 
@@ -147,6 +154,19 @@ class Session:
             slot_id=slots[0]["slot_id"], summary="Furnace blowing cold air (Inspector test).",
         )  # fmt: skip
         self.tool("get_job_status", job_id=booked["job_id"])
+        # After the booking (lifecycle) and the revenue conversations.
+        self.tool("add_job_note", job_id=booked["job_id"], text="Gate code 4411, dog in the yard")
+        self.tool("get_technician_eta", job_id=booked["job_id"])
+        past = self.tool("get_customer_history", customer_id=customer["customer_id"])["jobs"]
+        self.tool("emergency_triage", description="I smell gas in the basement")
+        self.tool("request_callback", interaction_id=interaction_id, reason="Wants to talk about a furnace")
+        done = next(job for job in past if job["status"] == "Completed")
+        self.tool("survey_post_job", job_id=done["job_id"])
+        self.tool("request_invoice", job_id=done["job_id"])
+        self.tool("upsell_membership", customer_id=customer["customer_id"])
+        self.tool("record_membership_interest", customer_id=customer["customer_id"], note="Asked about plans")
+        self.tool("book_maintenance_visit", customer_id=customer["customer_id"])
+        self.tool("get_open_estimates", customer_id=customer["customer_id"])
         self.tool("reschedule_job", job_id=booked["job_id"], slot_id=slots[-1]["slot_id"])
         self.tool("cancel_job", job_id=booked["job_id"], reason="Customer fixed it themselves")
         self.tool("list_interactions")
@@ -163,6 +183,9 @@ class Session:
             "log_message", "send_message", "log_call", "update_interaction", "book_job", "get_job_status",
             "reschedule_job", "cancel_job", "list_interactions", "get_interaction", "interaction_stats",
             "escalate_to_dispatcher", "takeover_interaction", "dismiss_interaction", "get_audit_log",
+            "add_job_note", "get_technician_eta", "get_customer_history", "emergency_triage",
+            "request_callback", "survey_post_job", "request_invoice", "upsell_membership",
+            "record_membership_interest", "book_maintenance_visit", "get_open_estimates",
         }  # fmt: skip
 
 

@@ -21,6 +21,7 @@ from st_mcp.server import create_server
 from st_mcp.store.schema import bookings, calls, escalations, interactions, messages, status_history
 from tests.server.conftest import FIXED_NOW, Harness, ok, refused
 from tests.server.conftest import harness as harness  # the fixture, re-exported
+from tests.server.conftest import store_url as store_url
 
 CSR_NAME = "Dana Whitfield"
 AGENT_NAME = "virtual_agent"  # the stdio principal's name when ST_MCP_PRINCIPAL is not set

@@ -4,8 +4,7 @@ value that fits is stored on both, one character more is a clear refusal on both
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -18,19 +17,10 @@ from st_mcp.sandbox import SandboxClock, SandboxConfig
 from st_mcp.server import create_server
 from st_mcp.store.schema import interactions
 from st_mcp.upstream import connect_servicetitan
-from tests.postgres import needs_postgres
 from tests.server.conftest import FIXED_NOW, ok, refused
 
 pytestmark = pytest.mark.anyio
 LIMITS = {"name": 200, "email": 200, "street": 200, "city": 100, "source": 100}
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=needs_postgres)])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'st.db'}"
-    else:
-        yield request.getfixturevalue("pg_url")
 
 
 @pytest.fixture

@@ -74,7 +74,7 @@ async def store_rows(engine: AsyncEngine) -> dict[str, Any]:
 
 
 async def upcoming(agent: Client, phone: str) -> int:
-    found = await call(agent, "lookup_customer", {"phone": phone})
+    found = await call(agent, "lookup_customer", {"phone": phone, "include": ["appointments"]})
     return sum(len(customer["upcoming_appointments"]) for customer in found["customers"])
 
 

@@ -18,6 +18,7 @@ from tests.interactions.conftest import Harness
 from tests.interactions.conftest import agent as agent
 from tests.interactions.conftest import csr as csr
 from tests.interactions.conftest import harness as harness
+from tests.interactions.conftest import store_url as store_url
 
 SECRET = "whsec-test-0123456789abcdef"
 TWILIO_TOKEN = "twilio-token-0123456789abcdef"

@@ -124,6 +124,7 @@ class StubTwilio:
     """``POST /2010-04-01/Accounts/{sid}/Messages.json`` as Twilio answers it, with faults at random."""
 
     seed: int
+    faults: bool = True  # False: every text is taken and answered
     received: list[Received] = field(default_factory=list)
     refused: int = 0
     asked: int = 0
@@ -138,7 +139,7 @@ class StubTwilio:
         [message_id] = parse_qs(urlsplit(callback).query)["message_id"]
         self.asked += 1
         # The first text is refused and the second's answer lost, whatever the seed; then at random.
-        fate = {1: 0.0, 2: 0.1}.get(self.asked, self._fate.random())
+        fate = {1: 0.0, 2: 0.1}.get(self.asked, self._fate.random()) if self.faults else 1.0
         if fate < 0.08:  # Twilio refuses: the text never leaves
             self.refused += 1
             return JSONResponse({"code": 21211, "message": "not a valid phone number"}, status_code=400)
@@ -284,7 +285,9 @@ async def run_simulation(bases: list[str], stub: StubTwilio) -> Tally:
         async with (
             session(base, AGENT_KEY) as agent,
             session(base, CSR_KEY) as csr,
-            httpx.AsyncClient(timeout=60) as web,
+            # A fresh connection per webhook, as Twilio makes them (a pooled one idle past the server's
+            # keep-alive can be closed under the next request: a ReadError that is no gate's doing).
+            httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_keepalive_connections=0)) as web,
         ):
             for _ in range(ROUNDS):
                 lead = mine.choice(LEADS)
@@ -315,7 +318,7 @@ async def run_simulation(bases: list[str], stub: StubTwilio) -> Tally:
         7 PM Denver time), an opt-out and a takeover, each met by a send right after."""
         capped, stopped, taken = LEADS[3], LEADS[9], LEADS[10]
         async with session(bases[0], AGENT_KEY) as agent, session(bases[1], CSR_KEY) as csr:
-            async with httpx.AsyncClient(timeout=60) as web:
+            async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_keepalive_connections=0)) as web:
                 for _ in range(12):
                     if await send(agent, capped, "prologue") == "touch_cap":
                         break

@@ -22,7 +22,7 @@ from mcp.server.mcpserver import MCPServer
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-import st_mcp.server.app as server_app
+import st_mcp.server.tenants as server_tenants
 from st_mcp.config import AccessSettings, Settings, load_settings
 from st_mcp.policy.permissions import DEFAULT_ROLES
 from st_mcp.sandbox import SandboxClock, SandboxConfig, SandboxTenant
@@ -30,12 +30,15 @@ from st_mcp.server import create_server
 from st_mcp.server.context import AppContext
 from st_mcp.store.schema import bookings, escalations
 from st_mcp.upstream import Upstream, connect_servicetitan
+from tests.postgres import pg_url as pg_url  # the fixture, for store_url
+from tests.postgres import store_url as store_url
 
 FIXED_NOW = datetime(2026, 5, 5, 16, 30, tzinfo=UTC)  # Tuesday 10:30 MDT
 
 # Named customers of the seeded tenant (seed_data.ANCHOR_CUSTOMERS), the same under every seed.
 JORDAN, JORDAN_LOCATION = 10300001, 10600001  # Denver 80210, member, phone 3035550142
 PRIYA, PRIYA_LOCATION = 10300002, 10600002  # Boulder 80302, (720) 555-0118
+LUCAS, LUCAS_LOCATION = 10300004, 10600004  # Austin 78704, not a member
 HAROLD, HAROLD_LOCATION = 10300005, 10600005  # Colorado Springs 80903: outside the service area
 GLORIA, GLORIA_LOCATION = 10300006, 10600006  # do-not-service
 HEATING_REPAIR = 2210001
@@ -48,6 +51,8 @@ RECORD_COLLECTIONS = (
     "business_units", "job_types", "campaigns", "tag_types", "cancel_reasons", "zones", "arrival_windows",
     "technicians", "shifts", "employees", "customers", "locations", "leads", "jobs", "appointments",
     "assignments", "invoices", "memberships", "task_types", "task_sources", "task_resolutions", "tasks",
+    "membership_types", "recurring_service_types", "recurring_service_events", "estimates",
+    "booking_providers", "bookings",
 )  # fmt: skip
 
 
@@ -123,9 +128,15 @@ TEST_AGENT_PERMISSIONS = sorted(
 )
 
 
-@pytest.fixture
-async def harness(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Harness]:
-    url = f"sqlite+aiosqlite:///{tmp_path}/st.db"
+@contextlib.asynccontextmanager
+async def build_harness(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    *,
+    latency_seconds: float = 0.0,
+    database_url: str | None = None,
+) -> AsyncIterator[Harness]:
+    url = database_url or f"sqlite+aiosqlite:///{tmp_path}/st.db"
     settings = load_settings(environ={"ST_MCP_DATABASE_URL": url})
     # The agent under test may also read conversations and cancel jobs, so tests can check its work
     # through the same client; an operator widens a role exactly this way ([access.roles]).
@@ -133,18 +144,20 @@ async def harness(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncItera
         update={"access": AccessSettings(roles={"virtual_agent": TEST_AGENT_PERMISSIONS})}
     )
     clock = SandboxClock(fixed=FIXED_NOW)
-    upstream = connect_servicetitan(settings.servicetitan, sandbox_config=SandboxConfig(clock=clock))
+    upstream = connect_servicetitan(
+        settings.servicetitan, sandbox_config=SandboxConfig(clock=clock, latency_seconds=latency_seconds)
+    )
     apps: list[AppContext] = []
-    original = server_app.open_app_context
+    original = server_tenants.open_app_context
 
     @contextlib.asynccontextmanager
-    async def capturing(settings: Settings, *args: Any) -> AsyncIterator[AppContext]:
-        async with original(settings, *args) as app:
+    async def capturing(settings: Settings, *args: Any, **kwargs: Any) -> AsyncIterator[AppContext]:
+        async with original(settings, *args, **kwargs) as app:
             apps.append(app)
             yield app
 
     # The lifespan looks the name up at connection time, so every connection is captured.
-    monkeypatch.setattr(server_app, "open_app_context", capturing)
+    monkeypatch.setattr(server_tenants, "open_app_context", capturing)
     server = create_server(settings, upstream=upstream)
     engine = create_async_engine(url)
     try:
@@ -152,6 +165,12 @@ async def harness(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncItera
     finally:
         await engine.dispose()
         await upstream.client.aclose()  # the server does not own an upstream it was given
+
+
+@pytest.fixture
+async def harness(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, store_url: str) -> AsyncIterator[Harness]:
+    async with build_harness(tmp_path, monkeypatch, database_url=store_url) as built:
+        yield built
 
 
 @pytest.fixture

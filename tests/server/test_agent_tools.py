@@ -81,10 +81,32 @@ async def test_lookup_by_phone_in_any_us_format(agent: Client, phone: str) -> No
     assert home["in_service_area"] is True
     assert home["zone"] == "Denver Metro"
     assert "1420 S Pearl St" in home["address"]
+    # The fast default: sections not asked for are null (not fetched), never an empty list (none).
+    assert (jordan["memberships"], jordan["recent_jobs"], jordan["upcoming_appointments"]) == (
+        None,
+        None,
+        None,
+    )
+
+
+async def test_lookup_adds_the_sections_asked_for(agent: Client) -> None:
+    found = await ok(
+        agent,
+        "lookup_customer",
+        {"phone": "3035550142", "include": ["appointments", "recent_jobs", "memberships"]},
+    )
+    jordan = found["customers"][0]
     assert [m["status"] for m in jordan["memberships"]] == ["Active"]
     assert jordan["recent_jobs"], "recent jobs come with the match"
     upcoming = [utc(a["start_utc"]) for a in jordan["upcoming_appointments"]]
     assert upcoming and min(upcoming) >= FIXED_NOW
+
+    only = await ok(agent, "lookup_customer", {"phone": "3035550142", "include": ["appointments"]})
+    assert only["customers"][0]["upcoming_appointments"] == jordan["upcoming_appointments"]
+    assert only["customers"][0]["recent_jobs"] is None
+
+    wrong = await agent.call_tool("lookup_customer", {"phone": "3035550142", "include": ["invoices"]})
+    assert wrong.is_error
 
 
 async def test_lookup_flags_a_location_outside_the_service_area(agent: Client) -> None:

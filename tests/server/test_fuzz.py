@@ -72,7 +72,7 @@ def portal_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[An
 
 def from_schema(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
     """Values valid by ``schema``: objects (required and optional properties), anyOf, enum, string with
-    length bounds and date-time format, integer and number with bounds, boolean, null."""
+    length bounds and date-time format, integer and number with bounds, boolean, arrays, null."""
     if "enum" in schema:
         return st.sampled_from(schema["enum"])
     if "anyOf" in schema:
@@ -95,6 +95,12 @@ def from_schema(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
         return st.integers(min_value=int(low), max_value=int(high))
     if kind == "boolean":
         return st.booleans()
+    if kind == "array":
+        return st.lists(
+            from_schema(schema.get("items", {"type": "string"})),
+            min_size=schema.get("minItems", 0),
+            max_size=min(schema.get("maxItems", 5), 5),
+        )
     if kind == "null":
         return st.none()
     raise AssertionError(f"the fuzzer does not know this schema: {schema}")

@@ -47,6 +47,17 @@ ARGUMENTS: dict[str, dict[str, Any]] = {
     "takeover_interaction": {"interaction_id": "int_missing"},
     "dismiss_interaction": {"interaction_id": "int_missing", "reason": "x"},
     "get_audit_log": {},
+    "upsell_membership": {"customer_id": 1},
+    "record_membership_interest": {"customer_id": 1, "note": "x"},
+    "book_maintenance_visit": {"customer_id": 1},
+    "get_open_estimates": {"customer_id": 1},
+    "request_invoice": {"invoice_id": 1},
+    "get_technician_eta": {"job_number": "1"},
+    "add_job_note": {"job_id": 1, "text": "gate code 4411"},
+    "request_callback": {"reason": "x", "phone": "3035550142"},
+    "emergency_triage": {"description": "AC a bit weak"},
+    "get_customer_history": {"customer_id": 1},
+    "survey_post_job": {"job_id": 1},
 }  # fmt: skip
 
 
@@ -94,8 +105,10 @@ async def test_permission_matrix_in_tools_list_and_on_call(as_role: tuple[str, C
 # than read from the code, so changing a declaration fails this test.
 JOB_TYPES, INTERACTION = "servicetitan://job-types", "interaction://{interaction_id}"
 JOB_TYPE = "servicetitan://job-types/{job_type}"
+LEAD_QUEUE = "lead-queue://now"
 DOORS: dict[str, str] = {
     JOB_TYPES: "capacity.read",
+    LEAD_QUEUE: "agent.converse",
     JOB_TYPE: "capacity.read",
     INTERACTION: "chats.view",
     "csr_daily_triage": "chats.view",
@@ -103,6 +116,9 @@ DOORS: dict[str, str] = {
     "speed_to_lead_sms": "agent.converse",
     "speed_to_lead_voice": "agent.converse",
     "inbound_receptionist": "agent.converse",
+    "maintenance_reminder": "agent.converse",
+    "estimate_follow_up": "agent.converse",
+    "post_job_follow_up": "agent.converse",
 }
 PROMPTS = [name for name in DOORS if "://" not in name]
 
@@ -128,7 +144,7 @@ async def test_permission_matrix_for_resources_templates_and_prompts(
     resources = {str(r.uri) for r in (await client.list_resources()).resources}
     templates = {t.uri_template for t in (await client.list_resource_templates()).resource_templates}
     prompts = {p.name for p in (await client.list_prompts()).prompts}
-    assert resources == {JOB_TYPES} if may(role, JOB_TYPES) else not resources
+    assert resources == {door for door in (JOB_TYPES, LEAD_QUEUE) if may(role, door)}
     assert templates == {door for door in (JOB_TYPE, INTERACTION) if may(role, door)}
     assert prompts == {name for name in PROMPTS if may(role, name)}
 
@@ -137,6 +153,7 @@ async def test_permission_matrix_for_resources_templates_and_prompts(
     expected: list[tuple[str, str, str, bool]] = []  # (kind, door, what the refusal names, allowed)
     reads = {
         JOB_TYPES: JOB_TYPES,
+        LEAD_QUEUE: LEAD_QUEUE,
         JOB_TYPE: "servicetitan://job-types/no%20heat",
         INTERACTION: "interaction://int_missing",
     }

@@ -31,8 +31,18 @@ CONVERSATION_PROMPTS = (
     "speed_to_lead_voice",
     "inbound_receptionist",
     "interaction_overview_summary",
+    "post_job_follow_up",
+    "maintenance_reminder",
+    "estimate_follow_up",
 )
-AGENT_PROMPTS = ("speed_to_lead_sms", "speed_to_lead_voice", "inbound_receptionist")
+AGENT_PROMPTS = (
+    "speed_to_lead_sms",
+    "speed_to_lead_voice",
+    "inbound_receptionist",
+    "post_job_follow_up",
+    "maintenance_reminder",
+    "estimate_follow_up",
+)
 ALL_PROMPTS = {*CONVERSATION_PROMPTS, "csr_daily_triage"}
 # Every tool name of DESIGN §4, implemented or not: a prompt may name only the registered ones.
 DESIGN_TOOLS = {
@@ -40,6 +50,10 @@ DESIGN_TOOLS = {
     "cancel_job", "get_job_status", "escalate_to_dispatcher", "ingest_lead", "get_lead_queue",
     "send_message", "log_message", "log_call", "update_interaction", "list_interactions",
     "get_interaction", "interaction_stats", "takeover_interaction", "dismiss_interaction", "get_audit_log",
+    "upsell_membership", "record_membership_interest", "book_maintenance_visit", "get_open_estimates",
+    "request_invoice",
+    "get_technician_eta", "add_job_note", "request_callback", "emergency_triage", "get_customer_history",
+    "survey_post_job",
 }  # fmt: skip
 UNRENDERED = re.compile(r"\$\{?[A-Za-z_]\w*|\{[a-z_]+\}")
 
@@ -359,3 +373,19 @@ def test_the_prompt_files_are_packaged() -> None:
     assert project["package-dir"]["st_mcp.prompt_files"] == "prompts"
     shipped = {p.name for p in importlib.resources.files("st_mcp.prompt_files").iterdir()}
     assert {f"{name}.md" for name in ALL_PROMPTS} <= shipped
+
+
+async def test_the_receptionist_offers_a_membership_only_on_routine_calls(client: Client) -> None:
+    text = await rendered(client, "inbound_receptionist", {"interaction_id": await jordan_lead(client)})
+    offer = next(line for line in text.splitlines() if "upsell_membership lists" in line)
+    assert "never an emergency" in offer and "upsell_membership" in offer
+    assert "record_membership_interest" in offer and "say only those" in offer
+    assert "book_maintenance_visit" in text and "request_invoice" in text
+
+
+async def test_the_revenue_prompts_name_their_tools(client: Client) -> None:
+    interaction = await jordan_lead(client)
+    reminder = await rendered(client, "maintenance_reminder", {"interaction_id": interaction})
+    assert "book_maintenance_visit" in reminder and "never use book_job for a membership visit" in reminder
+    follow_up = await rendered(client, "estimate_follow_up", {"interaction_id": interaction})
+    assert "get_open_estimates" in follow_up and "Never change, discount or re-price" in follow_up

@@ -53,23 +53,48 @@ INTERACTION_TOOLS = {
     "dismiss_interaction",
 }
 ADMIN_TOOLS = {"get_audit_log"}
-ALL_TOOLS = AGENT_TOOLS | CONVERSATION_TOOLS | INTERACTION_TOOLS | ADMIN_TOOLS
-READ_ONLY = {
-    "lookup_customer",
-    "get_available_slots",
-    "get_job_status",
-    "get_audit_log",
-    "get_lead_queue",
-} | (
-    INTERACTION_TOOLS
-    - {
-        "takeover_interaction",
-        "dismiss_interaction",
+LIFECYCLE_TOOLS = {
+    "get_technician_eta",
+    "add_job_note",
+    "request_callback",
+    "emergency_triage",
+    "get_customer_history",
+    "survey_post_job",
+}
+REVENUE_TOOLS = {
+    "upsell_membership",
+    "record_membership_interest",
+    "book_maintenance_visit",
+    "get_open_estimates",
+    "request_invoice",
+}
+ALL_TOOLS = (
+    AGENT_TOOLS | CONVERSATION_TOOLS | INTERACTION_TOOLS | ADMIN_TOOLS | LIFECYCLE_TOOLS | REVENUE_TOOLS
+)
+READ_ONLY = (
+    {
+        "lookup_customer",
+        "get_available_slots",
+        "get_job_status",
+        "get_audit_log",
+        "get_lead_queue",
+        "upsell_membership",
+        "get_open_estimates",
+        "request_invoice",
     }
+    | {"get_technician_eta", "emergency_triage", "get_customer_history"}
+    | (
+        INTERACTION_TOOLS
+        - {
+            "takeover_interaction",
+            "dismiss_interaction",
+        }
+    )
 )
 DESTRUCTIVE = {"cancel_job", "dismiss_interaction"}
 # Tools that reach ServiceTitan; the rest work on this server's own interaction records.
-OPEN_WORLD = AGENT_TOOLS | {"ingest_lead", "send_message"}  # send_message texts the lead
+OPEN_WORLD = AGENT_TOOLS | REVENUE_TOOLS | {"ingest_lead", "send_message"}  # send_message texts the lead
+OPEN_WORLD |= LIFECYCLE_TOOLS - {"emergency_triage"}  # triage is rules on this server alone
 SNAKE = re.compile(r"^[a-z][a-z0-9_]*$")
 
 

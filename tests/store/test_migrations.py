@@ -17,7 +17,7 @@ from sqlalchemy import inspect, text
 
 from st_mcp.store import migrate
 from st_mcp.store.engine import create_engine, open_engine
-from st_mcp.store.schema import metadata
+from st_mcp.store.schema import managed_by_database, metadata
 from tests.postgres import needs_postgres
 
 HERE = Path(__file__).parent
@@ -33,11 +33,17 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield request.getfixturevalue("pg_url")
 
 
+# The FTS5 table SQLite keeps for the search index is the database's, not a declared table.
+_OPTS = {"include_name": lambda name, kind, _parent: not managed_by_database(name)}
+
+
 async def _differences(url: str) -> list[object]:
     engine = create_engine(url)
     try:
         async with engine.connect() as conn:
-            return await conn.run_sync(lambda c: compare_metadata(MigrationContext.configure(c), metadata))
+            return await conn.run_sync(
+                lambda c: compare_metadata(MigrationContext.configure(c, opts=_OPTS), metadata)
+            )
     finally:
         await engine.dispose()
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from st_mcp.config_tenants import DEFAULT_TENANT
+
 # Roles whose principal is an AI agent by default; an operator marks more with ``ai = true`` in
 # ``[access.roles]`` (the policy then says so through ``Principal.ai``).
 AI_ROLES = frozenset({"virtual_agent"})
@@ -23,6 +25,7 @@ class Principal:
     name: str
     role: str
     ai: bool | None = None  # set by the policy from the role's ``ai`` flag; None: the built-in default
+    tenant: str = DEFAULT_TENANT  # whose data the principal reaches (DESIGN §7; [tenants.<name>])
 
     @property
     def is_ai(self) -> bool:

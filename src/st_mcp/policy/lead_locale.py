@@ -7,8 +7,9 @@ the business's own zone — with no state, so no state rule is guessed. ``locale
 place when it differs from the address (Florida and Oklahoma law presume an area code's resident), and the
 rules then hold in both places at once.
 
-ZIP data comes from ``zipcodes`` (bundled USPS data with IANA zones), area codes from ``phonenumbers``; the
-only hand-written table is each state's main zone, used when all we have is a state.
+ZIP data comes from ``zipcodes`` (bundled USPS data with IANA zones), area codes from the geodata of
+``phonenumbers``, both through a compact index built from them (``locale_index.py``); the only
+hand-written table is each state's main zone, used when all we have is a state.
 """
 
 from __future__ import annotations
@@ -20,7 +21,10 @@ from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
+from phonenumbers import PhoneNumberType
 from pydantic import AfterValidator
+
+from st_mcp.policy.locale_index import index
 
 LocaleSource = Literal["zip", "state", "area_code", "business"]
 
@@ -136,9 +140,8 @@ def locales_for(
 
 
 def load_tables() -> None:
-    """Load the ZIP and area-code tables now (~0.7 s of CPU) so the first lead's text does not wait."""
-    _zip_record("80202")
-    _from_phone("+13035550142")
+    """Read the locale index now (a few milliseconds) rather than in the first gate decision."""
+    index()
 
 
 def state_code(text: str | None) -> str | None:
@@ -179,27 +182,13 @@ def _from_zip(raw: str | None) -> LeadLocale | None:
     return LeadLocale(state, zone, "zip") if zone is not None else None
 
 
-@lru_cache(maxsize=4096)
 def _zip_record(zip5: str) -> tuple[str, str] | None:
-    """(state, IANA zone name) of a five-digit ZIP; the zipcodes data loads on the first call (~0.3 s)."""
-    import zipcodes  # imported here so that start-up does not pay for it
-
-    try:
-        records = zipcodes.matching(zip5)
-    except (ValueError, TypeError):
-        return None
-    if not records:
-        return None
-    record = records[0]
-    return str(record.get("state") or ""), str(record.get("timezone") or "")
+    """(state, IANA zone name) of a five-digit ZIP."""
+    return index().zip_record(zip5)
 
 
 def _from_phone(raw: str | None) -> LeadLocale | None:
     """State and zone from a North American number's area code, when the area code pins them down."""
-    # Imported here: their prefix tables take ~0.5 s to load, paid only when a lead has no ZIP or state.
-    from phonenumbers import geocoder
-    from phonenumbers import timezone as phone_timezone
-
     if not raw or not raw.strip():
         return None
     try:
@@ -208,16 +197,20 @@ def _from_phone(raw: str | None) -> LeadLocale | None:
         return None
     if number.country_code != 1 or not phonenumbers.is_valid_number(number):
         return None
-    state = _state_from_description(geocoder.description_for_number(number, "en"))
-    zones = [zone for zone in phone_timezone.time_zones_for_number(number) if _zone(zone) is not None]
-    if state is not None and STATE_ZONES[state] in zones:
+    kind = phonenumbers.number_type(number)
+    if kind == PhoneNumberType.UNKNOWN or not phonenumbers.is_number_type_geographical(kind, 1):
+        return None  # toll-free and other non-geographic numbers name no place
+    digits = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)[1:]
+    state = index().area_state(digits, phonenumbers.region_code_for_number(number))
+    zones = [zone for zone in index().area_zone_names(digits) if _zone(zone) is not None]
+    if state is not None and STATE_ZONES.get(state) in zones:
         zone_name = STATE_ZONES[state]  # an area code spanning two zones: the state's main one
     elif len(zones) == 1:
         zone_name = zones[0]
     elif state is not None:
         zone_name = STATE_ZONES[state]
     else:
-        return None  # toll-free and other non-geographic numbers
+        return None
     zone = _zone(zone_name)
     return LeadLocale(state, zone, "area_code") if zone is not None else None
 

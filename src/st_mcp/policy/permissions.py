@@ -28,6 +28,8 @@ PERMISSIONS: dict[str, str] = {
     "recordings.listen": "Listen to Call Recording",
     "agent.configure": "Edit Voice Agent Settings",
     "audit.read": "Read the audit trail",
+    "invoices.read": "Read invoices (totals, balances, items — never card data)",
+    "jobs.note": "Add notes to jobs",
 }
 
 _CSR = (
@@ -44,13 +46,20 @@ DEFAULT_ROLES: dict[str, frozenset[str]] = {
             "jobs.book",
             "interactions.escalate",
             "agent.converse",
+            "jobs.note",
         }
     ),
-    "csr": frozenset(_CSR),
-    "dispatcher": frozenset(_CSR),
+    "csr": frozenset({*_CSR, "jobs.note"}),
+    "dispatcher": frozenset({*_CSR, "jobs.note"}),
     "manager": frozenset(PERMISSIONS),
     "auditor": frozenset({"chats.view", "recordings.listen", "jobs.read", "audit.read"}),
 }
+# invoices.read (DESIGN §4): csr, dispatcher, manager (all), auditor — and the virtual agent too, a choice
+# made here: request_invoice is in the agent's tool pack ("what do I owe?"), it returns only number, date,
+# totals, balance and items (never card data), and a copy reaches the customer only through send_message
+# and its gate. An operator who wants the office alone to discuss money removes it from the role.
+for _role in ("virtual_agent", "csr", "dispatcher", "auditor"):
+    DEFAULT_ROLES[_role] = DEFAULT_ROLES[_role] | {"invoices.read"}
 
 
 class RoleSpec(Protocol):

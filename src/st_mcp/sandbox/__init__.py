@@ -27,6 +27,7 @@ Where ServiceTitan's behaviour is not documented, the sandbox chooses (and tests
 Knobs: ``SandboxConfig.state`` keeps the tenant in a SQLite file every process shares (statefile.py,
 persistence.py); ``latency_seconds`` and fault rules (faults.py: status, reset or timeout, before or after
 the write) from code, a TOML file or ``/_sandbox/faults`` (admin.py, answered on loopback only).
+Several tenants in one app: ``create_multi_sandbox_app`` (multi.py, ``st-mcp sandbox --tenant``).
 """
 
 from .app import create_sandbox_app

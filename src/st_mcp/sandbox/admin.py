@@ -13,6 +13,8 @@ from starlette.routing import Route
 
 from .faults import FaultInjector, FaultRule
 from .problems import problem_response
+from .revenue import convert_booking
+from .state import SandboxTenant
 
 FAULTS_PATH = "/_sandbox/faults"
 _RULES = TypeAdapter(list[FaultRule])
@@ -52,3 +54,33 @@ def _is_local(request: Request) -> bool:
         return ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+CONVERT_BOOKING_PATH = "/_sandbox/bookings/{id:int}/convert"
+
+
+def booking_admin_routes(tenant: SandboxTenant) -> list[Route]:
+    """``POST /_sandbox/bookings/{id}/convert`` ``{"customerId", "locationId"}``: a CSR converts a CRM
+    booking into a job (ServiceTitan's booking inbox has no API for it)."""
+
+    async def convert_endpoint(request: Request) -> Response:
+        if not _is_local(request):
+            return problem_response(403, "The sandbox's admin knobs answer only on this machine.")
+        booking = tenant.bookings.get(int(request.path_params["id"]))
+        if booking is None:
+            return problem_response(404, "Booking not found.")
+        try:
+            body = json.loads(await request.body())
+            customer_id, location_id = int(body["customerId"]), int(body["locationId"])
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError):
+            return problem_response(400, errors={"": ['Send {"customerId": …, "locationId": …}.']})
+        location = tenant.locations.get(location_id)
+        if location is None or location.customer_id != customer_id:
+            return problem_response(400, errors={"locationId": ["Not a location of that customer."]})
+        try:
+            job = convert_booking(tenant, booking, customer_id, location_id)
+        except ValueError as exc:
+            return problem_response(409, str(exc))
+        return JSONResponse({"bookingId": booking.id, "jobId": job.id, "jobNumber": job.job_number})
+
+    return [Route(CONVERT_BOOKING_PATH, convert_endpoint, methods=["POST"])]

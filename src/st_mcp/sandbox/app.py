@@ -10,13 +10,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from .admin import admin_routes
+from .admin import admin_routes, booking_admin_routes
 from .auth import TOKEN_PATH, Gate, TokenIssuer
 from .clock import SandboxClock
 from .config import SandboxConfig
 from .middleware import SandboxMiddleware
 from .persistence import PersistenceMiddleware
 from .problems import problem_response
+from .progress import progress_routes
 from .ratelimit import SlidingWindowLimiter
 from .routes import ENDPOINTS
 from .routing import guarded_routes
@@ -36,12 +37,22 @@ def create_sandbox_app(config: SandboxConfig | None = None) -> Starlette:
     for rule in config.faults:
         tenant.faults.add_rule(rule)
     scopes = ALL_SCOPES if config.granted_scopes is None else frozenset(config.granted_scopes)
-    tenant.issuer = TokenIssuer(clock, config.tenant_id, scopes, config.client_id, config.client_secret)
+    tenant.issuer = TokenIssuer(
+        clock,
+        config.tenant_id,
+        scopes,
+        config.client_id,
+        config.client_secret,
+        client_aliases=config.client_aliases,
+        key=config.signing_key,
+    )
     tenant.rate_limiter = SlidingWindowLimiter(config.rate_limit_per_second)
     gate = Gate(tenant.issuer, tenant.rate_limiter, config.tenant_id, config.app_key)
 
     routes: list[Route] = [Route(TOKEN_PATH, tenant.issuer.token_endpoint, methods=["POST"])]
     routes.extend(admin_routes(tenant.faults))
+    routes.extend(booking_admin_routes(tenant))
+    routes.extend(progress_routes(tenant, state))
     scoped = []
     for endpoint in ENDPOINTS:
         scope = OPERATION_SCOPES.get((endpoint.method, endpoint.path))

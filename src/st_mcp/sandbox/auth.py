@@ -58,13 +58,20 @@ class TokenIssuer:
         scopes: frozenset[str],
         client_id: str | None = None,
         client_secret: str | None = None,
+        *,
+        client_aliases: tuple[str, ...] = (),
+        key: bytes | None = None,
     ) -> None:
         self._clock = clock
         self._tenant_id = tenant_id
         self._scopes = scopes
-        self._client_id = client_id
+        # None = any client id; else the configured one and its aliases (a multi-tenant sandbox's
+        # default tenant answers to both "X" and "X-<tenant id>").
+        self._client_ids = None if client_id is None else frozenset((client_id, *client_aliases))
         self._client_secret = client_secret
-        self._key = secrets.token_bytes(32)
+        # Shared by every tenant of one multi-tenant sandbox, so a token of another tenant verifies and
+        # is then refused 403 for its tenant claim, as ServiceTitan does, instead of 401 for its signature.
+        self._key = key or secrets.token_bytes(32)
         self.issued = 0
 
     # -- token endpoint -------------------------------------------------------------------------
@@ -97,7 +104,7 @@ class TokenIssuer:
         status = 401 if basic else 400
         if not client_id or not client_secret:
             raise _OAuthError(status, "invalid_client", "client_id and client_secret are required", basic)
-        if self._client_id is not None and client_id != self._client_id:
+        if self._client_ids is not None and client_id not in self._client_ids:
             raise _OAuthError(status, "invalid_client", "unknown client", basic)
         if self._client_secret is not None and client_secret != self._client_secret:
             raise _OAuthError(status, "invalid_client", "invalid client secret", basic)

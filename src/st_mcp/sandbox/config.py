@@ -13,6 +13,15 @@ SANDBOX_TENANT_ID: int = 4417001
 SANDBOX_TIMEZONE = "America/Denver"
 STATE_FILE_NAME = "sandbox.db"
 MEMORY = "memory"
+# The client id st-mcp sends to a sandbox tenant when none is configured (st_mcp.config keeps the same
+# value without importing the sandbox). Other tenants of a multi-tenant sandbox add "-<tenant id>".
+SANDBOX_CLIENT_ID = "sandbox-client"
+
+
+def sandbox_client_id(tenant_id: int, base: str = SANDBOX_CLIENT_ID) -> str:
+    """The client id a sandbox tenant's token is asked with: the plain one for the default tenant (as
+    before), ``<base>-<tenant id>`` for any other, so one sandbox process can tell its tenants apart."""
+    return base if tenant_id == SANDBOX_TENANT_ID else f"{base}-{tenant_id}"
 
 
 @dataclass
@@ -33,6 +42,18 @@ class SandboxConfig:
     # SQLite file every process opening it shares (its stored tenant, clock included, wins over seed/clock).
     state: Path | None = None
     faults: list[FaultRule] = field(default_factory=list)  # armed at start (e.g. from --faults FILE)
+    # Set by create_multi_sandbox_app: more client ids this tenant answers to, and the signing key all
+    # its tenants share.
+    client_aliases: tuple[str, ...] = ()
+    signing_key: bytes | None = None
+
+
+def tenant_state_path(state: Path, tenant_id: int) -> Path:
+    """One tenant's own file of a multi-tenant sandbox: ``sandbox-<id>.db`` in a folder, else the given
+    file's name with the tenant id before its suffix (``state.db`` → ``state-3101.db``)."""
+    if state.is_dir():
+        return state / f"{Path(STATE_FILE_NAME).stem}-{tenant_id}{Path(STATE_FILE_NAME).suffix}"
+    return state.with_name(f"{state.stem}-{tenant_id}{state.suffix}")
 
 
 def state_path(value: str | Path | None) -> Path | None:

@@ -534,3 +534,183 @@ class Task:
     @property
     def priority_rank(self) -> int:
         return PRIORITIES.index(self.priority) if self.priority in PRIORITIES else 0
+
+
+# -- revenue: membership types, recurring service events, estimates, CRM bookings -------------------
+@dataclass
+class MembershipType:
+    id: int
+    name: str
+    discount: float  # percent off repairs ("Basic" discount mode)
+    # (duration months, billingFrequency, salePrice, billingPrice, renewalPrice)
+    billing: list[tuple[int | None, str, float, float, float]]
+    # (business unit id, percent) — the per-unit discounts of ServiceTitan's "Units" mode
+    unit_discounts: list[tuple[int, float]]
+    recurring_service_type_ids: list[int]
+    created_on: datetime
+    modified_on: datetime
+    display_name: str | None = None
+    active: bool = True
+
+
+@dataclass
+class RecurringServiceType:
+    id: int
+    name: str
+    recurrence_months: list[str]  # "Seasonal": the months a visit falls in
+    business_unit_id: int | None
+    job_type_id: int | None
+    job_summary: str | None
+    created_on: datetime
+    modified_on: datetime
+    priority: str = "Normal"
+    active: bool = True
+
+
+@dataclass
+class RecurringServiceEvent:
+    id: int
+    location_recurring_service_id: int
+    location_recurring_service_name: str
+    location_id: int  # the location recurring service's location (how the API filters events)
+    membership_id: int | None
+    membership_name: str | None
+    status: str  # NotAttempted | Unreachable | Contacted | Won | Dismissed
+    date: datetime
+    created_on: datetime
+    modified_on: datetime
+    job_id: int | None = None
+    created_by_id: int | None = None
+    active: bool = True
+
+
+@dataclass
+class EstimateItem:
+    id: int
+    sku_id: int
+    sku_name: str
+    sku_type: str  # Service | Material | Equipment
+    description: str
+    qty: float
+    unit_rate: float
+    unit_cost: float
+    created_on: datetime
+    modified_on: datetime
+
+    @property
+    def total(self) -> float:
+        return round(self.qty * self.unit_rate, 2)
+
+
+@dataclass
+class Estimate:
+    id: int
+    job_id: int | None
+    location_id: int
+    customer_id: int
+    business_unit_id: int
+    name: str
+    job_number: str | None
+    status: str  # Open | Sold | Dismissed
+    summary: str | None
+    created_on: datetime
+    modified_on: datetime
+    tax: float = 0.0
+    sold_on: datetime | None = None
+    sold_by: int | None = None  # the technician who presented it
+    items: list[EstimateItem] = field(default_factory=list)
+    active: bool = True
+
+    @property
+    def subtotal(self) -> float:
+        return round(sum(item.total for item in self.items), 2)
+
+
+ESTIMATE_STATUS_VALUES = {"Open": 0, "Sold": 1, "Dismissed": 2}
+
+
+@dataclass
+class BookingProvider:
+    id: int
+    name: str
+    active: bool = True
+
+
+@dataclass
+class CrmBooking:
+    id: int
+    booking_provider_id: int
+    source: str
+    name: str
+    address: Address | None
+    customer_type: str
+    start: datetime | None
+    summary: str
+    external_id: str
+    is_first_time_client: bool
+    created_on: datetime
+    modified_on: datetime
+    status: str = "New"  # New | Converted | Dismissed | Accepted
+    campaign_id: int | None = None
+    business_unit_id: int | None = None
+    job_type_id: int | None = None
+    priority: str = "Normal"
+    is_send_confirmation_email: bool | None = None
+    uploaded_images: list[str] = field(default_factory=list)
+    contacts: list[tuple[str, str, str | None]] = field(default_factory=list)  # (type, value, memo)
+    job_id: int | None = None
+    dismissing_reason_id: int | None = None
+    active: bool = True
+
+
+# -- after the booking: equipment, calls, technician ratings (estimates: above) -----------------------------
+@dataclass
+class InstalledEquipment:
+    id: int
+    location_id: int
+    customer_id: int
+    name: str
+    type_id: int
+    type_name: str
+    manufacturer: str
+    model: str
+    serial_number: str
+    installed_on: datetime | None
+    manufactured_on: datetime | None
+    created_on: datetime
+    modified_on: datetime
+    memo: str = ""
+    cost: float = 0.0
+    status: str = "Installed"  # Installed | Replaced
+    active: bool = True
+
+
+@dataclass
+class TelecomCall:
+    id: int
+    received_on: datetime
+    duration_seconds: int
+    from_number: str  # digits as dialled, e.g. "3035550142"
+    to_number: str
+    direction: str  # Inbound | Outbound
+    call_type: str | None  # Booked | Unbooked | Excused | NotLead …
+    reason: str | None
+    customer_id: int | None
+    campaign_id: int | None
+    agent_id: int | None
+    business_unit_id: int | None
+    job_number: str | None
+    created_on: datetime
+    modified_on: datetime
+    active: bool = True
+
+
+@dataclass
+class TechnicianRating:
+    id: int  # the sandbox's own key; the API identifies a rating by (technician, job)
+    technician_id: int
+    job_id: int
+    rating: float
+    created_on: datetime
+    modified_on: datetime
+    active: bool = True

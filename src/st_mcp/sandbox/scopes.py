@@ -81,6 +81,24 @@ OPERATION_SCOPES: dict[tuple[str, str], str] = {
     ("POST", f"{_T}/tasks"): "tn.tsm.tasks:w",
     ("GET", f"{_T}/tasks"): "tn.tsm.tasks:r",
     ("GET", f"{_T}/tasks/{{id}}"): "tn.tsm.tasks:r",
+    # Revenue: membership types and recurring services, estimates, CRM bookings
+    ("GET", f"{_MEM}/membership-types"): "tn.mem.membershiptypes:r",
+    ("GET", f"{_MEM}/membership-types/{{id}}"): "tn.mem.membershiptypes:r",
+    ("GET", f"{_MEM}/recurring-service-types"): "tn.mem.recurringservicetypes:r",
+    ("GET", f"{_MEM}/recurring-service-events"): "tn.mem.recurringserviceevents:r",
+    ("POST", f"{_MEM}/recurring-service-events/{{id}}/mark-complete"): "tn.mem.recurringserviceevents:w",
+    ("GET", "/sales/v2/tenant/{tenant}/estimates"): "tn.sal.estimates:r",
+    ("GET", "/sales/v2/tenant/{tenant}/estimates/{id}"): "tn.sal.estimates:r",
+    ("POST", f"{_C}/booking-provider/{{booking_provider}}/bookings"): "tn.crm.bookings:w",
+    ("GET", f"{_C}/booking-provider/{{booking_provider}}/bookings"): "tn.crm.bookings:r",
+    ("GET", f"{_C}/booking-provider/{{booking_provider}}/bookings/{{id}}"): "tn.crm.bookings:r",
+    ("GET", "/equipmentsystems/v2/tenant/{tenant}/installed-equipment"): "tn.eqs.installedequipment:r",
+    ("GET", "/telecom/v3/tenant/{tenant}/calls"): "tn.tlc.calls:r",
+    ("GET", "/customer-interactions/v2/tenant/{tenant}/technician-ratings"): "tn.csi.technicianrating:r",
+    ("POST", "/customer-interactions/v2/tenant/{tenant}/technician-ratings"): "tn.csi.technicianrating:w",
+    ("GET", f"{_J}/export/jobs"): "tn.jpm.jobs:r",
+    ("GET", f"{_J}/export/appointments"): "tn.jpm.appointments:r",
+    ("GET", f"{_D}/export/appointment-assignments"): "tn.dis.appointmentassignments:r",
 }
 
 ALL_SCOPES: frozenset[str] = frozenset(OPERATION_SCOPES.values())

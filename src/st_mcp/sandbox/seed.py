@@ -66,6 +66,8 @@ from .seed_data import (
     TRADE_IDS,
     Region,
 )
+from .seed_lifecycle import seed_after_booking
+from .seed_revenue import seed_revenue
 from .state import SandboxTenant, phone_digits
 from .times import BUSINESS_TZ
 
@@ -84,6 +86,7 @@ def _email(name: str) -> str:
 class _Seeder:
     def __init__(self, seed: int, clock: SandboxClock, tenant_id: int) -> None:
         self.rng = random.Random(seed)
+        self.seed = seed
         self.t = SandboxTenant(tenant_id=tenant_id, clock=clock, seed=seed)
         # The current hour, not the current second: a real-clock tenant is stable within the hour.
         self.anchor = clock.now().replace(minute=0, second=0, microsecond=0)
@@ -104,6 +107,8 @@ class _Seeder:
         self.bookings()
         self.leads()
         self.tasks()
+        seed_revenue(self.t, self.seed, self.anchor)
+        seed_after_booking(self.t, self.seed, self.anchor)
         return self.t
 
     # -- helpers ------------------------------------------------------------------------------------

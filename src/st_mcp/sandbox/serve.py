@@ -31,6 +31,28 @@ def serve(host: str = "127.0.0.1", port: int = 8765, config: SandboxConfig | Non
     uvicorn.run(ConnectionDropper(app), host=host, port=port, log_level="warning")
 
 
+def serve_tenants(host: str, port: int, configs: list[SandboxConfig]) -> None:
+    """Several seeded tenants on one port (``--tenant``); see multi.py for how a request finds its own."""
+    from .multi import create_multi_sandbox_app
+
+    app = create_multi_sandbox_app(configs)
+    base = f"http://{host}:{port}"
+    for config in configs:
+        where = str(config.state) if config.state is not None else "in memory"
+        print(
+            f"ServiceTitan sandbox tenant {config.tenant_id} (seed {config.seed}, state {where})",
+            file=sys.stderr,
+        )
+    default = app.default
+    print(
+        f"at {base}  token URL {base}{TOKEN_PATH}  (client id sandbox-client-<tenant id>; the plain one "
+        f"is tenant {default}'s; admin routes take ?tenant=<id>)",
+        file=sys.stderr,
+        flush=True,
+    )
+    uvicorn.run(ConnectionDropper(app), host=host, port=port, log_level="warning")
+
+
 class ConnectionDropper:
     """Lets a ``reset``/``timeout`` fault drop a request's TCP connection with no answer at all.
 

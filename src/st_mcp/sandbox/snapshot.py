@@ -39,6 +39,15 @@ RECORDS: dict[str, type[Any]] = {
     "task_sources": e.TaskSource,
     "task_resolutions": e.TaskResolution,
     "tasks": e.Task,
+    "membership_types": e.MembershipType,
+    "recurring_service_types": e.RecurringServiceType,
+    "recurring_service_events": e.RecurringServiceEvent,
+    "estimates": e.Estimate,
+    "booking_providers": e.BookingProvider,
+    "bookings": e.CrmBooking,
+    "installed_equipment": e.InstalledEquipment,
+    "telecom_calls": e.TelecomCall,
+    "technician_ratings": e.TechnicianRating,
 }
 
 

@@ -16,12 +16,16 @@ from .entities import (
     Appointment,
     ArrivalWindow,
     Assignment,
+    BookingProvider,
     BusinessHours,
     BusinessUnit,
     Campaign,
     CancelReason,
+    CrmBooking,
     Customer,
     Employee,
+    Estimate,
+    InstalledEquipment,
     Invoice,
     Job,
     JobNote,
@@ -29,6 +33,9 @@ from .entities import (
     Lead,
     Location,
     Membership,
+    MembershipType,
+    RecurringServiceEvent,
+    RecurringServiceType,
     Shift,
     TagType,
     Task,
@@ -36,6 +43,8 @@ from .entities import (
     TaskSource,
     TaskType,
     Technician,
+    TechnicianRating,
+    TelecomCall,
     Zone,
 )
 from .faults import FaultInjector
@@ -76,6 +85,16 @@ ID_BASES: dict[str, int] = {
     "task_source": 50_020_000,
     "task_resolution": 50_030_000,
     "task": 50_100_000,
+    "recurring_service_type": 13_500_000,
+    "recurring_service": 13_600_000,
+    "recurring_service_event": 13_700_000,
+    "estimate": 44_000_000,
+    "estimate_item": 44_500_000,
+    "booking_provider": 14_100_000,
+    "booking": 14_200_000,
+    "installed_equipment": 60_100_000,
+    "telecom_call": 61_200_000,
+    "technician_rating": 63_400_000,
 }
 FIRST_JOB_NUMBER = 30_001
 FIRST_TASK_NUMBER = 1_201
@@ -127,6 +146,15 @@ class SandboxTenant:
     task_sources: dict[int, TaskSource] = field(default_factory=dict)
     task_resolutions: dict[int, TaskResolution] = field(default_factory=dict)
     tasks: dict[int, Task] = field(default_factory=dict)
+    membership_types: dict[int, MembershipType] = field(default_factory=dict)
+    recurring_service_types: dict[int, RecurringServiceType] = field(default_factory=dict)
+    recurring_service_events: dict[int, RecurringServiceEvent] = field(default_factory=dict)
+    estimates: dict[int, Estimate] = field(default_factory=dict)
+    booking_providers: dict[int, BookingProvider] = field(default_factory=dict)
+    bookings: dict[int, CrmBooking] = field(default_factory=dict)
+    installed_equipment: dict[int, InstalledEquipment] = field(default_factory=dict)
+    telecom_calls: dict[int, TelecomCall] = field(default_factory=dict)
+    technician_ratings: dict[int, TechnicianRating] = field(default_factory=dict)
     # Knobs and instruments for tests.
     faults: FaultInjector = field(default_factory=FaultInjector)
     request_log: list[tuple[str, str]] = field(default_factory=list)
@@ -378,6 +406,15 @@ class SandboxTenant:
             self.task_sources,
             self.task_resolutions,
             self.tasks,
+            self.membership_types,
+            self.recurring_service_types,
+            self.recurring_service_events,
+            self.estimates,
+            self.booking_providers,
+            self.bookings,
+            self.installed_equipment,
+            self.telecom_calls,
+            self.technician_ratings,
         ]
         digest = hashlib.sha256(repr(dataclasses.asdict(self.business_hours)).encode())
         for collection in collections:

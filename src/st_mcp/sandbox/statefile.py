@@ -44,13 +44,27 @@ class StateFile:
         self._db = sqlite3.connect(
             path, timeout=_BUSY_SLICE_SECONDS, isolation_level=None, check_same_thread=False
         )
-        self._db.execute("PRAGMA journal_mode=WAL")  # readers never wait for a writer
+        self._startup_pragma("PRAGMA journal_mode=WAL")  # readers never wait for a writer
         # A commit survives the process dying, not the machine losing power: right for a test tenant,
         # and it spares every write an fsync.
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute(_SCHEMA)
         self.version = 0  # the version of what this process holds in memory
         self._bodies: dict[str, bytes] = {}  # the JSON of each part as last read or written
+
+    def _startup_pragma(self, statement: str) -> None:
+        """Switching to WAL needs the file to itself for a moment, and SQLite answers "database is locked"
+        at once, without waiting, while another process (a second server starting beside this one) holds
+        it: retried here until ``BUSY_TIMEOUT_SECONDS``."""
+        deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
+        while True:
+            try:
+                self._db.execute(statement)
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(_RETRY_SECONDS)
 
     def close(self) -> None:
         self._db.close()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from urllib.parse import urlsplit
 
 import jwt
@@ -20,6 +20,7 @@ from mcp.server.auth.provider import AccessToken
 from mcp.server.auth.settings import AuthSettings
 
 from st_mcp.config import ApiKeySettings, HttpAuthSettings, JwtSettings, Settings
+from st_mcp.config_tenants import DEFAULT_TENANT
 from st_mcp.policy.identity import Principal
 from st_mcp.policy.permissions import build_roles
 from st_mcp.server.jwks import JwksCache
@@ -29,6 +30,7 @@ log = logging.getLogger("st_mcp.auth")
 # Where an accepted token's identity sits in AccessToken.claims (namespaced: a JWT's own claims differ).
 PRINCIPAL_CLAIM = "st_mcp/principal"
 ROLE_CLAIM = "st_mcp/role"
+TENANT_CLAIM = "st_mcp/tenant"
 MAX_PRINCIPAL_NAME = 200  # the store's principal columns (audit, status history)
 MAX_TOKEN_LENGTH = 8192  # longer is no key or JWT of ours; refuse before hashing or parsing
 
@@ -43,10 +45,10 @@ def principal_of(token: AccessToken | None) -> Principal | None:
     claims = token.claims if token is not None else None
     if not claims:
         return None
-    name, role = claims.get(PRINCIPAL_CLAIM), claims.get(ROLE_CLAIM)
-    if not isinstance(name, str) or not isinstance(role, str):
+    name, role, tenant = claims.get(PRINCIPAL_CLAIM), claims.get(ROLE_CLAIM), claims.get(TENANT_CLAIM)
+    if not isinstance(name, str) or not isinstance(role, str) or not isinstance(tenant, str):
         return None
-    return Principal(name=name, role=role)
+    return Principal(name=name, role=role, tenant=tenant)
 
 
 def request_principal() -> Principal | None:
@@ -82,19 +84,30 @@ class ApiKeyVerifier:
                 "iss": f"st-mcp:api-key:{match.sha256[:16]}",
                 PRINCIPAL_CLAIM: match.principal,
                 ROLE_CLAIM: match.role,
+                TENANT_CLAIM: match.tenant or DEFAULT_TENANT,
             },
         )
 
 
 class JwtVerifier:
     def __init__(
-        self, settings: JwtSettings, *, audience: str, roles: Collection[str], jwks: JwksCache
+        self,
+        settings: JwtSettings,
+        *,
+        audience: str,
+        roles: Collection[str],
+        jwks: JwksCache,
+        tenant_roles: Mapping[str, Collection[str]] | None = None,
     ) -> None:
+        """``roles``: the one tenant's role names. ``tenant_roles``: with ``[tenants.*]``, each tenant's
+        (the token must then name its tenant in ``tenant_claim``, and ``roles`` is not used)."""
         assert settings.issuer is not None  # checked by HttpAuthSettings
         self._settings = settings
         self._issuer = settings.issuer
         self._audience = audience
-        self._roles = frozenset(roles)
+        self._many = tenant_roles is not None
+        by_tenant = tenant_roles if tenant_roles is not None else {DEFAULT_TENANT: roles}
+        self._roles = {tenant: frozenset(names) for tenant, names in by_tenant.items()}
         self._jwks = jwks
 
     async def verify(self, token: str) -> AccessToken | None:
@@ -122,8 +135,11 @@ class JwtVerifier:
             )
         except jwt.PyJWTError as exc:
             return _refused(type(exc).__name__)  # e.g. ExpiredSignatureError; never the token itself
+        tenant = claims.get(self._settings.tenant_claim) if self._many else DEFAULT_TENANT
+        if not isinstance(tenant, str) or tenant not in self._roles:
+            return _refused(f"missing or unknown tenant in claim {self._settings.tenant_claim}")
         role, name = claims.get(self._settings.role_claim), claims.get(self._settings.principal_claim)
-        if not isinstance(role, str) or role not in self._roles:
+        if not isinstance(role, str) or role not in self._roles[tenant]:
             return _refused(f"missing or unknown role in claim {self._settings.role_claim}")
         if not isinstance(name, str) or not name:
             return _refused(f"missing principal claim {self._settings.principal_claim}")
@@ -140,7 +156,7 @@ class JwtVerifier:
             scopes=_scopes(claims),
             expires_at=int(claims["exp"]),
             resource=self._audience,
-            claims={"iss": self._issuer, PRINCIPAL_CLAIM: name, ROLE_CLAIM: role},
+            claims={"iss": self._issuer, PRINCIPAL_CLAIM: name, ROLE_CLAIM: role, TENANT_CLAIM: tenant},
         )
 
 
@@ -171,8 +187,15 @@ def build_verifier(settings: Settings, resource_url: str) -> BearerTokenVerifier
     if auth.jwt.jwks_url is not None:
         assert auth.audience is not None  # checked by HttpAuthSettings
         jwks = JwksCache(auth.jwt.jwks_url, ttl=auth.jwt.jwks_cache_seconds)
+        tenant_roles = (
+            {name: build_roles(own.access.roles) for name, own in settings.tenant_settings().items()}
+            if settings.tenants
+            else None
+        )
         roles = build_roles(settings.access.roles)
-        jwts = JwtVerifier(auth.jwt, audience=auth.audience, roles=roles, jwks=jwks)
+        jwts = JwtVerifier(
+            auth.jwt, audience=auth.audience, roles=roles, jwks=jwks, tenant_roles=tenant_roles
+        )
     return BearerTokenVerifier(api_keys, jwts)
 
 

@@ -17,6 +17,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.types import CompleteRequestParams, CompleteResult, Completion
 
 from st_mcp.server.context import AppContext
+from st_mcp.server.guard import tenant_app
 
 MAX_VALUES = 100  # the spec's cap on values per completion
 RECENT = 50  # interactions looked at for an id prefix
@@ -60,7 +61,7 @@ COMPLETERS: dict[str, Completer] = {
 
 async def complete(ctx: ServerRequestContext[Any, Any], params: CompleteRequestParams) -> CompleteResult:
     completer = COMPLETERS.get(params.argument.name)
-    values = await completer(ctx.lifespan_context, params.argument.value) if completer else []
+    values = await completer(tenant_app(ctx.lifespan_context), params.argument.value) if completer else []
     return CompleteResult(
         completion=Completion(
             values=values[:MAX_VALUES], total=len(values), has_more=len(values) > MAX_VALUES

@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 import contextlib
-import threading
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from st_mcp import metrics
 from st_mcp.config import Settings
+from st_mcp.config_tenants import DEFAULT_TENANT
 from st_mcp.messaging.gateway import Gateway
 from st_mcp.messaging.settings import build_gateway
 from st_mcp.policy.compliance import help_reply
 from st_mcp.policy.identity import Principal
 from st_mcp.policy.lead_locale import load_tables
 from st_mcp.policy.permissions import Policy, ai_roles, build_roles
-from st_mcp.sandbox import SandboxClock
 from st_mcp.server.auth import request_principal
 from st_mcp.services.audit import AuditTrail
 from st_mcp.services.availability import Availability
@@ -27,6 +27,7 @@ from st_mcp.services.catalog import Catalog
 from st_mcp.services.customers import Customers
 from st_mcp.services.escalation import Escalations
 from st_mcp.services.interactions.service import Interactions
+from st_mcp.services.lifecycle.wiring import LifecycleServices, build_lifecycle
 from st_mcp.services.optout import OptOutDetector
 from st_mcp.services.outreach.gate import ComplianceGate, audited
 from st_mcp.services.outreach.instant import instant_text
@@ -34,6 +35,7 @@ from st_mcp.services.outreach.poller import LeadPoller
 from st_mcp.services.outreach.queue import LeadQueueService
 from st_mcp.services.outreach.service import Outreach
 from st_mcp.services.reference import ReferenceData
+from st_mcp.services.revenue.bundle import RevenueServices, build_revenue
 from st_mcp.services.slots import SlotSigner
 from st_mcp.servicetitan import ServiceTitanClient
 from st_mcp.store import Store
@@ -45,6 +47,9 @@ from st_mcp.store.suppressions import SuppressionList
 from st_mcp.store.watermarks import Watermarks
 from st_mcp.upstream import Upstream, connect_configured
 
+if TYPE_CHECKING:
+    from st_mcp.sandbox.clock import SandboxClock
+
 
 @dataclass(frozen=True, slots=True)
 class CallRecord:
@@ -54,6 +59,7 @@ class CallRecord:
     outcome: str
     upstream_requests: int
     duration_ms: float
+    upstream_round_trips: int = 0  # sequential ones: what the caller waited for
 
 
 @dataclass(slots=True)
@@ -75,8 +81,15 @@ class AppContext:
     process_principal: Principal  # who this process is on stdio (from settings)
     policy: Policy
     audit: AuditTrail  # every tool call and compliance decision, hash-chained
+    revenue: RevenueServices  # memberships, maintenance visits, estimates, invoices, booking conversions
+    lifecycle: LifecycleServices  # after the booking: ETA, notes, callbacks, triage, history, job events
     # The most recent tool calls (bounded: a long-running server must not grow without end).
     calls: deque[CallRecord] = field(default_factory=lambda: deque(maxlen=1000))
+
+    @property
+    def tenant(self) -> str:
+        """Whose services these are (``[tenants.<name>]``; ``default`` without blocks)."""
+        return self.settings.identity.tenant or DEFAULT_TENANT
 
     @property
     def st(self) -> ServiceTitanClient:
@@ -97,7 +110,9 @@ class AppContext:
 def principal_from(settings: Settings) -> Principal:
     """The stdio process's one identity (HTTP identities arrive with each request's bearer token)."""
     identity = settings.identity
-    return Principal(name=identity.principal or identity.role, role=identity.role)
+    return Principal(
+        name=identity.principal or identity.role, role=identity.role, tenant=identity.tenant or DEFAULT_TENANT
+    )
 
 
 def utc_now() -> datetime:
@@ -113,8 +128,12 @@ async def _clock(
     start = settings.servicetitan.sandbox_clock
     rate = settings.servicetitan.sandbox_clock_rate
     if start is not None:
-        since = await Watermarks(store.engine).first(f"clock:{start.isoformat()}", utc_now())
+        since = await Watermarks(store.engine, tenant=store.tenant).first(
+            f"clock:{start.isoformat()}", utc_now()
+        )
         if sandbox_clock is None:
+            from st_mcp.sandbox.clock import SandboxClock  # only a sandbox tenant runs its own clock
+
             return SandboxClock.starting_at(start, since=since, rate=rate).now
         sandbox_clock.run_from(start, since=since, rate=rate)
     return sandbox_clock.now if sandbox_clock is not None else utc_now
@@ -131,37 +150,48 @@ def _instant_reply(settings: Settings) -> Callable[[InteractionRow], str] | None
 
 @contextlib.asynccontextmanager
 async def open_app_context(
-    settings: Settings, upstream: Upstream | None = None, gateway: Gateway | None = None
+    settings: Settings,
+    upstream: Upstream | None = None,
+    gateway: Gateway | None = None,
+    *,
+    store: Store | None = None,
 ) -> AsyncIterator[AppContext]:
     """Open the store and the ServiceTitan client, wire the services, close both afterwards.
 
-    ``upstream`` and ``gateway`` given by the caller (the demo, tests) are the caller's to close."""
+    ``upstream``, ``gateway`` and ``store`` (a tenant's view of a shared store) given by the caller are
+    the caller's to close. ``settings``: one tenant's (``Settings.tenant_settings``)."""
     owned = upstream is None
     own_gateway = gateway is None
-    # Off the event loop: the first gate decision would otherwise load these tables inside a tool call.
-    threading.Thread(target=load_tables, name="lead-locale-tables", daemon=True).start()
+    own_store = store is None
+    load_tables()  # a few milliseconds here rather than in the first gate decision
     upstream = upstream or connect_configured(settings)
-    upstream.client.meter.add_observer(metrics.observe_upstream)
-    store = await Store.open(settings.database_url)
+    tenant = settings.identity.tenant or DEFAULT_TENANT
+    upstream.client.meter.add_observer(metrics.upstream_observer(tenant))
+    if store is None:
+        store = await Store.open(settings.database_url, tenant=settings.identity.tenant or DEFAULT_TENANT)
+    reference: ReferenceData | None = None
     try:
         st = upstream.client
         sandbox = upstream.sandbox_app.state.sandbox if upstream.sandbox_app is not None else None
         # On the embedded sandbox the server shares its clock, so "now" agrees with capacity.
         clock = await _clock(settings, sandbox.clock if sandbox is not None else None, store)
         reference = ReferenceData(st)
+        reference.prefetch()
         catalog = Catalog(reference, settings.booking)
-        signer = SlotSigner(await shared_secret(store.engine, "slot-signing"))
+        signer = SlotSigner(await shared_secret(store.engine, "slot-signing", tenant=store.tenant))
         availability = Availability(st, catalog, signer, settings.booking)
         customers = Customers(st, reference, catalog, availability)
-        audit = AuditTrail(AuditLog(store.engine), clock, ZoneInfo(settings.booking.business_timezone))
-        suppressions = SuppressionList(store.engine)
+        audit = AuditTrail(
+            AuditLog(store.engine, tenant=store.tenant), clock, ZoneInfo(settings.booking.business_timezone)
+        )
+        suppressions = SuppressionList(store.engine, tenant=store.tenant)
         gate = ComplianceGate(
             store.interactions,
             suppressions,
             settings.compliance,
             business_timezone=settings.booking.business_timezone,
             clock=clock,
-            record=audited(audit),
+            record=audited(audit, tenant),
         )
         persona = settings.persona
         interactions = Interactions(
@@ -183,7 +213,7 @@ async def open_app_context(
             gateway,
             suppressions,
             clock,
-            deliveries=DeliveryRecords(store.engine),
+            deliveries=DeliveryRecords(store.engine, tenant=store.tenant),
             opt_out_confirmation=(
                 f"{persona.company_name}: you're unsubscribed and will get no more messages. "
                 "Reply START to opt back in."
@@ -191,7 +221,7 @@ async def open_app_context(
             instant_reply=_instant_reply(settings),
         )
         lead_queue = LeadQueueService(
-            store.interactions, interactions, gate, suppressions, settings.cadence, clock
+            store.interactions, interactions, gate, suppressions, settings.cadence, clock, tenant=tenant
         )
         booking = Booking(
             st,
@@ -206,6 +236,17 @@ async def open_app_context(
             clock,
         )
         escalations = Escalations(st, store, reference, interactions, settings.escalation, clock)
+        lifecycle = build_lifecycle(
+            settings,
+            st=st,
+            store=store,
+            reference=reference,
+            availability=availability,
+            interactions=interactions,
+            outreach=outreach,
+            escalations=escalations,
+            clock=clock,
+        )
         yield AppContext(
             settings=settings,
             upstream=upstream,
@@ -225,7 +266,7 @@ async def open_app_context(
                 customers,
                 interactions,
                 store.interactions,
-                Watermarks(store.engine),
+                Watermarks(store.engine, tenant=store.tenant),
                 lookback=timedelta(hours=settings.leads.first_poll_lookback_hours),
                 clock=clock,
             ),
@@ -233,10 +274,27 @@ async def open_app_context(
             process_principal=principal_from(settings),
             policy=Policy(build_roles(settings.access.roles), ai_roles(settings.access.roles)),
             audit=audit,
+            revenue=build_revenue(
+                settings,
+                st,
+                store,
+                reference,
+                catalog,
+                customers,
+                availability,
+                booking,
+                interactions,
+                outreach,
+                clock,
+            ),
+            lifecycle=lifecycle,
         )
     finally:
         if own_gateway and gateway is not None:
             await gateway.aclose()
-        await store.close()
+        if reference is not None:
+            await reference.aclose()
+        if own_store:
+            await store.close()
         if owned:
             await upstream.client.aclose()

@@ -30,13 +30,15 @@ from mcp.types import (
     CompleteRequestParams,
     GetPromptRequestParams,
     ReadResourceRequestParams,
+    SubscribeRequestParams,
+    SubscriptionsListenRequestParams,
 )
 from pydantic import BaseModel, ValidationError
 
 from st_mcp.policy.permissions import PERMISSIONS, argument_needs
 from st_mcp.server.arguments import explain_validation_error
 from st_mcp.server.context import AppContext
-from st_mcp.server.guard import Door, Failure, through_the_guard, transport_of_request
+from st_mcp.server.guard import Door, Failure, tenant_app, through_the_guard, transport_of_request
 from st_mcp.services.errors import UserInputError
 
 M = TypeVar("M", bound=BaseModel)
@@ -51,7 +53,7 @@ _current_request: ContextVar[ServerRequestContext[Any, Any] | None] = ContextVar
 def current_app() -> AppContext | None:
     """The AppContext of the resource read, prompt render or completion in progress."""
     request = _current_request.get()
-    return None if request is None else request.lifespan_context  # type: ignore[no-any-return]
+    return None if request is None else tenant_app(request.lifespan_context)
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +139,7 @@ class Doors:
             "resources/templates/list": ("resourceTemplates", "uriTemplate", self._templates),
             "prompts/list": ("prompts", "name", self._prompts),
         }[ctx.method]
-        app: AppContext = ctx.lifespan_context
+        app = tenant_app(ctx.lifespan_context)
         role = app.principal.role
         result[key] = [
             item
@@ -149,7 +151,29 @@ class Doors:
 
     async def _read(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
         params = _validated(ReadResourceRequestParams, ctx.params, "resources/read")
-        uri = str(params.uri)
+        door, arguments = self._resource_door(str(params.uri), "read")
+        return await _guard(ctx, door, arguments, lambda: call_next(ctx))
+
+    async def _subscribe(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
+        """resources/subscribe (2025-11-25): the door of reading the resource, audited as a read."""
+        params = _validated(SubscribeRequestParams, ctx.params, "resources/subscribe")
+        door, arguments = self._resource_door(str(params.uri), "subscribe to")
+        return await _guard(ctx, door, arguments, lambda: call_next(ctx))
+
+    async def _listen(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
+        """subscriptions/listen (2026-07-28): each resource asked for passes its door before the stream
+        opens (the stream itself lives as long as the client wants; it is not one call to audit)."""
+        params = _validated(SubscriptionsListenRequestParams, ctx.params, "subscriptions/listen")
+        for uri in params.notifications.resource_subscriptions or ():
+            door, arguments = self._resource_door(str(uri), "subscribe to")
+
+            async def allowed() -> HandlerResult:
+                return {}
+
+            await _guard(ctx, door, arguments, allowed)
+        return await call_next(ctx)
+
+    def _resource_door(self, uri: str, verb: str) -> tuple[Door, dict[str, Any]]:
         found = self.for_uri(uri)
         if found is None:
             raise MCPError(
@@ -159,8 +183,10 @@ class Doors:
                 data={"uri": uri},
             )
         spec, variables = found
-        door = Door("resource_read", spec.key, f"read {spec.key}", spec.permissions)
-        return await _guard(ctx, door, {"uri": uri, **variables}, lambda: call_next(ctx))
+        return Door("resource_read", spec.key, f"{verb} {spec.key}", spec.permissions), {
+            "uri": uri,
+            **variables,
+        }
 
     async def _get_prompt(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
         params = _validated(GetPromptRequestParams, ctx.params, "prompts/get")
@@ -215,6 +241,8 @@ class Doors:
         "resources/templates/list": _list,
         "prompts/list": _list,
         "resources/read": _read,
+        "resources/subscribe": _subscribe,
+        "subscriptions/listen": _listen,
         "prompts/get": _get_prompt,
         "completion/complete": _complete,
     }
@@ -238,5 +266,12 @@ async def _guard(
     call: Callable[[], Awaitable[HandlerResult]],
 ) -> HandlerResult:
     return await through_the_guard(
-        ctx.lifespan_context, transport_of_request(ctx), door, arguments, call, _refusal, ctx.session, ctx
+        tenant_app(ctx.lifespan_context),
+        transport_of_request(ctx),
+        door,
+        arguments,
+        call,
+        _refusal,
+        ctx.session,
+        ctx,
     )

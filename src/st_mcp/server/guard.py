@@ -41,6 +41,7 @@ from st_mcp.notices import listening
 from st_mcp.policy.identity import Principal
 from st_mcp.server.client_log import listener_for
 from st_mcp.server.context import AppContext, CallRecord
+from st_mcp.server.tenants import Tenants
 from st_mcp.services.audit import calling_over
 from st_mcp.services.errors import Blocked, UserInputError
 from st_mcp.servicetitan import (
@@ -61,7 +62,14 @@ R = TypeVar("R")
 
 
 def app_context(ctx: Context) -> AppContext:
-    return ctx.request_context.lifespan_context  # type: ignore[no-any-return]
+    """The calling principal's tenant's services."""
+    return tenant_app(ctx.request_context.lifespan_context)
+
+
+def tenant_app(lifespan_context: object) -> AppContext:
+    """The services a request reaches: its principal's tenant's (the lifespan holds every tenant's)."""
+    assert isinstance(lifespan_context, Tenants), "the lifespan yields every tenant's services"
+    return lifespan_context.current()
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,11 +156,12 @@ async def _guarded_call(
             raise refuse("ours", reason) from None
         finally:
             elapsed = (time.perf_counter() - started) * 1000
-            app.calls.append(CallRecord(door.name, outcome, upstream.count, elapsed))
+            trips = upstream.round_trips
+            app.calls.append(CallRecord(door.name, outcome, upstream.count, elapsed, trips))
             _observe(door, outcome, principal, started, upstream.count)
             log.info(
-                "%s=%s outcome=%s upstream=%d ms=%.1f",
-                _LOG_KEY[door.kind], door.name, outcome, upstream.count, elapsed,
+                "%s=%s outcome=%s upstream=%d round_trips=%d ms=%.1f",
+                _LOG_KEY[door.kind], door.name, outcome, upstream.count, trips, elapsed,
             )  # fmt: skip
             await _audit(
                 app, principal, transport, door, arguments, outcome, reason, interaction_id,
@@ -169,7 +178,9 @@ _LOG_KEY = {
 
 
 def _observe(door: Door, outcome: str, principal: Principal, started: float, upstream: int) -> None:
-    metrics.observe_call(door.kind, door.name, outcome, principal.role, time.perf_counter() - started)
+    metrics.observe_call(
+        door.kind, door.name, outcome, principal.role, principal.tenant, time.perf_counter() - started
+    )
     tracing.describe(door.kind, door.name, outcome, principal.role, upstream)
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 
 from st_mcp.policy.permissions import Policy
-from st_mcp.server.context import AppContext
+from st_mcp.server.guard import tenant_app
 from st_mcp.server.tools.registry import ToolSpec
 
 OPENING = (
@@ -46,6 +46,21 @@ RULES: dict[str, str] = {
         "takeover_interaction stops the AI for that lead; dismiss_interaction closes it. The "
         "csr_daily_triage and interaction_overview_summary prompts brief you. Phones are masked in lists."
     ),
+    "lifecycle": (
+        'After the booking: get_technician_eta answers "when is the tech coming?" (first name, window, '
+        "tracking link once dispatched — never a technician's phone or full name); add_job_note writes what "
+        "the caller wants the technician to know; request_callback asks the office to call back; "
+        "emergency_triage decides by rules whether a problem is an emergency — read its safety advice out "
+        "and escalate when it says so; get_customer_history gives past jobs, equipment and calls; "
+        "survey_post_job asks for a 1–5 rating after a completed job."
+    ),
+    "revenue": (
+        "Revenue: upsell_membership lists the customer's plans and the plans on offer with ServiceTitan's "
+        "own prices — offer only those, never on an emergency call, and record_membership_interest for the "
+        "office to sign them up. Members' due tune-ups are booked with book_maintenance_visit (not "
+        "book_job). get_open_estimates and request_invoice read figures back exactly; never take card "
+        "numbers."
+    ),
     "admin": (
         "Audit: get_audit_log reads the hash-chained audit trail (every tool call, read, render and "
         "compliance decision, phones and e-mails masked); ask it to verify_chain when integrity matters."
@@ -67,9 +82,9 @@ class PrincipalInstructions:
 
     async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
         result = await call_next(ctx)
-        app = ctx.lifespan_context
-        if ctx.method not in ("initialize", "server/discover") or not isinstance(app, AppContext):
+        if ctx.method not in ("initialize", "server/discover") or ctx.lifespan_context is None:
             return result
+        app = tenant_app(ctx.lifespan_context)
         if isinstance(result, dict) and "instructions" in result:
             result["instructions"] = compose_instructions(app.policy, app.principal.role, self._tools)
         return result

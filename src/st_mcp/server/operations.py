@@ -65,9 +65,11 @@ class Readiness:
         checks: dict[str, str] = {}
         try:
             with anyio.fail_after(CHECK_TIMEOUT):
-                async with self._shared.use() as app:
-                    checks["store"] = await _attempt(_store_answers, app)
-                    checks["servicetitan"] = await _attempt(_token_obtainable, app)
+                async with self._shared.use() as tenants:
+                    checks["store"] = await _attempt(_store_answers, tenants.first)
+                    for name, app in tenants:  # each tenant's own credentials
+                        key = "servicetitan" if len(tenants.apps) == 1 else f"servicetitan:{name}"
+                        checks[key] = await _attempt(_token_obtainable, app)
         except Exception as exc:  # the store (or the client) could not even be opened
             checks.setdefault("store", _why(exc))
             checks.setdefault("servicetitan", "not checked: the services could not be opened")

@@ -1,4 +1,4 @@
-"""One ``AppContext`` shared by everything running in a server process at the same time.
+"""One set of tenants' ``AppContext``s shared by everything running in a server process at the same time.
 
 MCP sessions (the lifespan), the webhooks and the leads poller all need the store and the ServiceTitan
 client. The first user opens them, the last one to leave closes them: concurrent SSE sessions share one
@@ -14,9 +14,9 @@ from contextlib import AbstractAsyncContextManager
 
 import anyio
 
-from st_mcp.server.context import AppContext
+from st_mcp.server.tenants import Tenants
 
-Opener = Callable[[], AbstractAsyncContextManager[AppContext]]
+Opener = Callable[[], AbstractAsyncContextManager[Tenants]]
 
 
 class SharedAppContext:
@@ -24,11 +24,11 @@ class SharedAppContext:
         self._opener = opener
         self._lock = anyio.Lock()
         self._users = 0
-        self._opened: AbstractAsyncContextManager[AppContext] | None = None
-        self._app: AppContext | None = None
+        self._opened: AbstractAsyncContextManager[Tenants] | None = None
+        self._app: Tenants | None = None
 
     @contextlib.asynccontextmanager
-    async def use(self) -> AsyncIterator[AppContext]:
+    async def use(self) -> AsyncIterator[Tenants]:
         async with self._lock:
             if self._app is None:
                 self._opened = self._opener()

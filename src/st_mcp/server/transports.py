@@ -60,8 +60,16 @@ def run(server: MCPServer, transport: Transport, *, host: str, port: int, statel
     listen(app, host, port)
 
 
+# Longer than load balancers' idle timeouts (60 s is common): the balancer, not the server, closes an idle
+# connection, so it never reuses one the server is closing at that instant (a 502 at the balancer; a
+# ReadError in a client that pools). uvicorn's default is 5 s.
+KEEP_ALIVE_SECONDS = 75
+
+
 def listen(app: ASGIApp, host: str, port: int) -> None:
     """Serve the app with uvicorn until stopped. Run here rather than by the SDK so that
     ``log_config=None`` leaves uvicorn's lines to our handler (``st_mcp.logs``): one format, JSON when
     stderr is not a terminal."""
-    uvicorn.run(app, host=host, port=port, log_config=None, log_level="info")
+    uvicorn.run(
+        app, host=host, port=port, log_config=None, log_level="info", timeout_keep_alive=KEEP_ALIVE_SECONDS
+    )

@@ -38,6 +38,7 @@ from st_mcp.messaging.twilio import MESSAGE_ID_PARAMETER, STATUS_CALLBACK_PATH, 
 from st_mcp.policy.identity import SYSTEM_ROLE, Principal
 from st_mcp.server.context import AppContext
 from st_mcp.server.shared import SharedAppContext
+from st_mcp.server.tenants import Tenants
 from st_mcp.services.errors import UserInputError
 from st_mcp.services.phones import normalize_phone
 from st_mcp.store.receipts import Receipt
@@ -68,53 +69,78 @@ class LeadPayload(BaseModel):
 
 
 def register_webhooks(server: MCPServer, settings: Settings, shared: SharedAppContext) -> None:
-    messaging = settings.messaging
+    """The routes the tenants' settings call for. With several tenants a request finds its tenant by
+    what only that tenant holds: the lead secret its signature verifies with, the SMS number a text went
+    to (or came from, for a status callback). A request that reaches no tenant is refused."""
+    tenants = settings.tenant_settings()
     refusals = RefusalTally()
-    if messaging.lead_webhook_secret is not None:
-        secret = messaging.lead_webhook_secret.get_secret_value()
+    lead_secrets = {
+        name: own.messaging.lead_webhook_secret.get_secret_value()
+        for name, own in tenants.items()
+        if own.messaging.lead_webhook_secret is not None
+    }
+    if lead_secrets:
+        _register_leads(server, lead_secrets, shared, refusals)
+    signers = {
+        name: _TwilioSigned(
+            own.messaging.twilio_auth_token.get_secret_value(), own.messaging.public_base_url, refusals
+        )
+        for name, own in tenants.items()
+        if own.messaging.gateway == "twilio" and own.messaging.twilio_auth_token is not None
+    }
+    if signers:
+        _register_twilio(server, signers, shared)
 
-        @server.custom_route("/webhooks/leads", methods=["POST"])
-        async def leads(request: Request) -> Response:
-            body = await bounded_body(request)
-            async with shared.use() as app:
-                if body is None:
-                    await refusals.note(app, request, "webhook.leads", TOO_LARGE)
-                    return JSONResponse({"error": TOO_LARGE}, status_code=413)
+
+def _register_leads(
+    server: MCPServer, secrets: Mapping[str, str], shared: SharedAppContext, refusals: RefusalTally
+) -> None:
+    @server.custom_route("/webhooks/leads", methods=["POST"])
+    async def leads(request: Request) -> Response:
+        body = await bounded_body(request)
+        async with shared.use() as tenants:
+            if body is None:
+                await refusals.note(tenants.first, request, "webhook.leads", TOO_LARGE)
+                return JSONResponse({"error": TOO_LARGE}, status_code=413)
+            signed_by, reason = None, ""
+            for name, secret in secrets.items():  # the tenant is the one whose secret signed it
                 try:
                     verify_lead_webhook(
                         secret, body, request.headers.get(LEAD_SIGNATURE_HEADER), datetime.now(UTC)
                     )
                 except SignatureError as exc:
-                    await refusals.note(app, request, "webhook.leads", exc.reason)
-                    return JSONResponse({"error": exc.reason}, status_code=401)
-                try:
-                    lead = LeadPayload.model_validate(_json_object(body))
-                    taken = await app.interactions.ingest_lead(
-                        LEAD_WEBHOOK,
-                        name=lead.name,
-                        phone=lead.phone,
-                        email=lead.email,
-                        street=lead.street,
-                        city=lead.city,
-                        state=lead.state,
-                        zip_code=lead.zip,
-                        summary=lead.summary,
-                        source=lead.source,
-                        campaign_id=lead.campaign_id,
-                        servicetitan_lead_id=lead.servicetitan_lead_id,
-                    )
-                except (ValueError, ValidationError, UserInputError) as exc:
-                    return JSONResponse({"error": _reason(exc)}, status_code=400)
-                reason = "duplicate" if taken.duplicate else f"lead taken in: {taken.status}"
-                await _accepted(app, LEAD_WEBHOOK, "webhook.leads", reason, taken.interaction_id)
-                return JSONResponse(taken.model_dump(mode="json"), status_code=202)
+                    reason = exc.reason if len(secrets) == 1 else "the signature matches no tenant's secret"
+                    continue
+                signed_by = tenants.named(name)
+                break
+            if signed_by is None:
+                await refusals.note(tenants.first, request, "webhook.leads", reason)
+                return JSONResponse({"error": reason}, status_code=401)
+            return await _take_lead(signed_by, body)
 
-    if messaging.gateway == "twilio" and messaging.twilio_auth_token is not None:
-        signed = _TwilioSigned(
-            messaging.twilio_auth_token.get_secret_value(), messaging.public_base_url, refusals
+
+async def _take_lead(app: AppContext, body: bytes) -> Response:
+    try:
+        lead = LeadPayload.model_validate(_json_object(body))
+        taken = await app.interactions.ingest_lead(
+            LEAD_WEBHOOK,
+            name=lead.name,
+            phone=lead.phone,
+            email=lead.email,
+            street=lead.street,
+            city=lead.city,
+            state=lead.state,
+            zip_code=lead.zip,
+            summary=lead.summary,
+            source=lead.source,
+            campaign_id=lead.campaign_id,
+            servicetitan_lead_id=lead.servicetitan_lead_id,
         )
-        tenant = str(settings.servicetitan.credentials()[0])
-        _register_twilio(server, signed, shared, tenant)
+    except (ValueError, ValidationError, UserInputError) as exc:
+        return JSONResponse({"error": _reason(exc)}, status_code=400)
+    reason = "duplicate" if taken.duplicate else f"lead taken in: {taken.status}"
+    await _accepted(app, LEAD_WEBHOOK, "webhook.leads", reason, taken.interaction_id)
+    return JSONResponse(taken.model_dump(mode="json"), status_code=202)
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,16 +170,41 @@ class _TwilioSigned:
         return JSONResponse({"error": reason}, status_code=403)
 
 
-def _register_twilio(server: MCPServer, signed: _TwilioSigned, shared: SharedAppContext, tenant: str) -> None:
+async def _signed_tenant(
+    tenants: Tenants,
+    signers: Mapping[str, _TwilioSigned],
+    request: Request,
+    params: Mapping[str, str] | None,
+    ours: str,
+    name: str,
+) -> AppContext | Response:
+    """The tenant a Twilio request is for (by our number, in ``params[ours]``) once its signature is
+    checked with that tenant's token; else the audited refusal to answer with."""
+    refusals = next(iter(signers.values())).refusals
+    if params is None:
+        await refusals.note(tenants.first, request, name, TOO_LARGE)
+        return JSONResponse({"error": TOO_LARGE}, status_code=413)
+    app = tenants.by_number(params.get(ours))
+    signer = signers.get(app.tenant) if app is not None else None
+    if app is None or signer is None:
+        reason = f"{ours} is no tenant's SMS number"
+        await refusals.note(tenants.first, request, name, reason)
+        return JSONResponse({"error": reason}, status_code=403)
+    refusal = await signer.refusal(app, request, params, name)
+    return refusal if refusal is not None else app
+
+
+def _register_twilio(
+    server: MCPServer, signers: Mapping[str, _TwilioSigned], shared: SharedAppContext
+) -> None:
     @server.custom_route("/webhooks/sms/twilio", methods=["POST"])
     async def twilio_inbound(request: Request) -> Response:
         params = await _form(request)
-        async with shared.use() as app:
-            if params is None:
-                await signed.refusals.note(app, request, "webhook.twilio", TOO_LARGE)
-                return JSONResponse({"error": TOO_LARGE}, status_code=413)
-            if (refusal := await signed.refusal(app, request, params, "webhook.twilio")) is not None:
-                return refusal
+        async with shared.use() as tenants:
+            app = await _signed_tenant(tenants, signers, request, params, "To", "webhook.twilio")
+            if isinstance(app, Response):
+                return app
+            assert params is not None
             sid = params.get("MessageSid", "").strip()
             if not sid:
                 return JSONResponse({"error": "missing MessageSid"}, status_code=400)
@@ -165,7 +216,7 @@ def _register_twilio(server: MCPServer, signed: _TwilioSigned, shared: SharedApp
                     provider_message_id=sid,
                     received_at=app.clock(),
                 )
-                await app.outreach.receive(inbound, receipt=Receipt(tenant, "twilio.inbound", sid))
+                await app.outreach.receive(inbound, receipt=Receipt(_tenant(app), "twilio.inbound", sid))
             except UserInputError as exc:
                 return JSONResponse({"error": str(exc)}, status_code=400)
         # Empty TwiML: our answers (opt-out confirmation, HELP) go out through the REST API. A replay
@@ -175,20 +226,18 @@ def _register_twilio(server: MCPServer, signed: _TwilioSigned, shared: SharedApp
     @server.custom_route(STATUS_CALLBACK_PATH, methods=["POST"])
     async def twilio_status(request: Request) -> Response:
         params = await _form(request)
-        async with shared.use() as app:
-            if params is None:
-                await signed.refusals.note(app, request, "webhook.twilio_status", TOO_LARGE)
-                return JSONResponse({"error": TOO_LARGE}, status_code=413)
-            if (refusal := await signed.refusal(app, request, params, "webhook.twilio_status")) is not None:
-                return refusal
+        async with shared.use() as tenants:
+            app = await _signed_tenant(tenants, signers, request, params, "From", "webhook.twilio_status")
+            if isinstance(app, Response):
+                return app
+            assert params is not None
             try:
                 report = delivery_report(params)
             except ValueError as exc:
                 return JSONResponse({"error": str(exc)}, status_code=400)
+            receipt = Receipt(_tenant(app), "twilio.status", f"{report.provider_message_id}:{report.status}")
             tracked = await app.outreach.delivery_status(
-                report,
-                message_id=request.query_params.get(MESSAGE_ID_PARAMETER),
-                receipt=Receipt(tenant, "twilio.status", f"{report.provider_message_id}:{report.status}"),
+                report, message_id=request.query_params.get(MESSAGE_ID_PARAMETER), receipt=receipt
             )
             if tracked is not None and report.opted_out:
                 reason = f"carrier reports unsubscribed (Twilio {report.error_code}): number suppressed"
@@ -196,6 +245,11 @@ def _register_twilio(server: MCPServer, signed: _TwilioSigned, shared: SharedApp
         # A 2xx with no body even for a text that is not ours (another app on the account) or a report
         # taken in before: nothing to retry, nothing to say.
         return Response(status_code=204)
+
+
+def _tenant(app: AppContext) -> str:
+    """The ServiceTitan tenant id webhook receipts are kept under."""
+    return str(app.settings.servicetitan.credentials()[0])
 
 
 async def bounded_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes | None:

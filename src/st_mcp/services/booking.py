@@ -13,7 +13,9 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 import anyio
 from pydantic import BaseModel
@@ -30,17 +32,22 @@ from st_mcp.services.interactions.service import Interactions
 from st_mcp.services.reference import ReferenceData
 from st_mcp.services.slots import SlotClaim, SlotSigner
 from st_mcp.servicetitan import ApiError, NotFoundError, ServiceTitanClient, UpstreamUnavailableError
+from st_mcp.servicetitan.models.bookings import Booking as StBooking
+from st_mcp.servicetitan.models.bookings import BookingAddressInput, CreateBookingRequest
 from st_mcp.servicetitan.models.common import ExternalDataEntry, ExternalDataInput
+from st_mcp.servicetitan.models.crm import Customer, Location
 from st_mcp.servicetitan.models.dispatch import AppointmentAssignment
 from st_mcp.servicetitan.models.jpm import (
     AppointmentInput,
     CancelJobRequest,
     CreateJobRequest,
     Job,
+    JobType,
     RescheduleAppointmentRequest,
 )
 from st_mcp.store import BookingRecord, Store
 from st_mcp.store.leases import lease
+from st_mcp.store.revenue import BookingRequestRecord, BookingRequests
 
 EXTERNAL_KEY = "st-mcp-booking"
 MAX_JOB_NUMBER = 64  # the store's column; ServiceTitan's numbers are far shorter
@@ -58,9 +65,11 @@ STATUS_WORDS = {
 
 
 class BookingResult(BaseModel):
-    job_id: int
-    job_number: str
-    appointment_id: int
+    # Job mode: the job. Booking-request mode ([booking] mode = "booking"): no job yet — booking_id is the
+    # CRM booking a CSR confirms; job_id/job_number/appointment_id stay empty until it is converted.
+    job_id: int | None
+    job_number: str | None
+    appointment_id: int | None
     status: str
     label: str
     start_utc: datetime
@@ -75,6 +84,8 @@ class BookingResult(BaseModel):
     idempotency_key: str
     replayed: bool
     note: str
+    mode: Literal["job", "booking"] = "job"
+    booking_id: int | None = None
 
 
 class RescheduleResult(BaseModel):
@@ -107,6 +118,13 @@ class JobStatusResult(BaseModel):
     end_utc: datetime | None = None
     technicians: list[str]
     tracking_url: str | None = None
+    notes: list[JobNoteText] = []  # the job's notes, newest last (what the caller added, the office's)
+
+
+class JobNoteText(BaseModel):
+    text: str
+    pinned: bool
+    created_on: datetime | None = None
 
 
 class Booking:
@@ -122,8 +140,12 @@ class Booking:
         interactions: Interactions,
         settings: BookingSettings,
         clock: Callable[[], datetime],
+        *,
+        requests: BookingRequests | None = None,
     ) -> None:
         self._interactions = interactions
+        # Booking-request mode's records (per tenant), beside the job bookings' own.
+        self.requests = requests or BookingRequests(store.engine, str(st.tenant_id))
         self._st = st
         self._store = store
         self._reference = reference
@@ -147,6 +169,7 @@ class Booking:
         lead_id: int | None = None,
         idempotency_key: str | None = None,
         principal: Principal,
+        recurring_event_id: int | None = None,
     ) -> BookingResult:
         if not summary or not summary.strip():
             raise UserInputError("'summary' is required: say in a sentence what the customer needs.")
@@ -154,33 +177,14 @@ class Booking:
         key = _booking_key(idempotency_key, interaction_id, slot_id, customer_id, location_id)
         fingerprint = _fingerprint(customer_id, location_id, claim)
 
+        if self._settings.mode == "booking":
+            return await self._request(
+                key, fingerprint, claim, customer_id, location_id, summary, priority, interaction_id,
+                lead_id, principal, recurring_event_id,
+            )  # fmt: skip
         stored = await self._store.bookings.get(key)
         if stored is not None and stored.status == "booked":
             return self._replay(stored, fingerprint)
-
-        async with anyio.create_task_group() as tg:
-            records = Later(tg, self._customers.customer_and_location(customer_id, location_id))
-            phones = Later(tg, self._customers.phones_of(customer_id))
-        customer, location = records.value
-        await self._interactions.check_may_book(
-            principal, interaction_id, lead_id=lead_id, customer_id=customer_id, phones=phones.value
-        )
-        if customer.doNotService:
-            raise Refused(
-                f"{customer.name} is marked do-not-service in ServiceTitan, so the agent cannot book. "
-                "escalate_to_dispatcher with reason skill_handling."
-            )
-        area = await self._catalog.require_in_area(location.address.zip)
-        if area.business_unit_ids is not None and claim.business_unit_id not in area.business_unit_ids:
-            raise UserInputError(
-                f"That slot_id was offered for ZIP {claim.zip}, which another team serves, not for this "
-                "location. Call get_available_slots with this location_id and offer those windows."
-            )
-        job_type = await self._catalog.job_type(claim.job_type_id)
-        async with anyio.create_task_group() as tg:
-            campaign = Later(tg, self._campaign_for(lead_id))
-            tags = Later(tg, self._ai_tag_ids())
-        campaign_id, tag_ids = campaign.value, tags.value
 
         async with self._window_lease(claim):
             stored = await self._store.bookings.get(key)
@@ -192,19 +196,19 @@ class Booking:
                         f"idempotency_key '{key}' belongs to a different booking that is not confirmed "
                         "yet. Use a new key for a new booking."
                     )
-            # Every create of this window whose outcome was in doubt (a 5xx, a timeout, a reset — this
-            # key's or another's) is settled before anything else may book it: found by its externalData
-            # key, it is completed (and if it is this customer's, it is the answer); not found, it is
-            # dropped. We hold the window's lease, so no create of it is in flight.
-            for doubtful in await self._store.bookings.pending_in_window(claim.business_unit_id, claim.start):
-                job = await self._find_created(doubtful.idempotency_key)
-                if job is None:
-                    await self._store.bookings.abandon(doubtful.idempotency_key)
-                    continue
-                settled = await self._finish(doubtful.idempotency_key, job, principal, replayed=True)
-                if doubtful.idempotency_key == key or _same_visit(doubtful, customer_id, location_id):
-                    return settled
-            if not await self._availability.window_has_room(claim):
+            # One round trip for all three (DESIGN §10: booking = the re-check beside the checks, then
+            # the create): the lease is held, so the room seen here is still there at the create.
+            async with anyio.create_task_group() as tg:
+                checked = Later(
+                    tg, self._checked(customer_id, location_id, claim, interaction_id, lead_id, principal)
+                )
+                settled = Later(tg, self._settle_doubts(claim, key, customer_id, location_id, principal))
+                room = Later(tg, self._availability.window_has_room(claim))
+            location, job_type = checked.value.location, checked.value.job_type
+            campaign_id, tag_ids = checked.value.campaign_id, checked.value.tag_ids
+            if settled.value is not None:
+                return settled.value
+            if not room.value:
                 raise await self._window_taken(claim, location.address.zip, location_id)
             record = BookingRecord(
                 idempotency_key=key,
@@ -260,9 +264,196 @@ class Booking:
             self._availability.forget_capacity()
             return await self._finish(key, job, principal, replayed=False)
 
+    async def _checked(
+        self,
+        customer_id: int,
+        location_id: int,
+        claim: SlotClaim,
+        interaction_id: str | None,
+        lead_id: int | None,
+        principal: Principal,
+    ) -> _Checked:
+        """What must hold before anything is written upstream, whichever mode books: the takeover lock,
+        do-not-service, the service area, the job type, the campaign and the AI tag — read at once,
+        mostly from what lookup kept (``RecentRecords``)."""
+        async with anyio.create_task_group() as tg:
+            records = Later(tg, self._customers.customer_and_location(customer_id, location_id))
+            phones = Later(tg, self._customers.phones_of(customer_id))
+            job_type = Later(tg, self._catalog.job_type(claim.job_type_id))
+            campaign = Later(tg, self._campaign_for(lead_id))
+            tags = Later(tg, self._ai_tag_ids())
+        customer, location = records.value
+        await self._interactions.check_may_book(
+            principal, interaction_id, lead_id=lead_id, customer_id=customer_id, phones=phones.value
+        )
+        if customer.doNotService:
+            raise Refused(
+                f"{customer.name} is marked do-not-service in ServiceTitan, so the agent cannot book. "
+                "escalate_to_dispatcher with reason skill_handling."
+            )
+        area = await self._catalog.require_in_area(location.address.zip)
+        if area.business_unit_ids is not None and claim.business_unit_id not in area.business_unit_ids:
+            raise UserInputError(
+                f"That slot_id was offered for ZIP {claim.zip}, which another team serves, not for this "
+                "location. Call get_available_slots with this location_id and offer those windows."
+            )
+        return _Checked(customer, location, job_type.value, campaign.value, tags.value)
+
+    async def _settle_doubts(
+        self, claim: SlotClaim, key: str, customer_id: int, location_id: int, principal: Principal
+    ) -> BookingResult | None:
+        """Settle every create of this window whose outcome was in doubt (a 5xx, a timeout, a reset —
+        this key's or another's) before anything else may book it: found by its externalData key it is
+        completed (and if it is this customer's, it is the answer); not found, it is dropped. The caller
+        holds the window's lease, so no create of it is in flight."""
+        answer: BookingResult | None = None
+        for doubtful in await self._store.bookings.pending_in_window(claim.business_unit_id, claim.start):
+            job = await self._find_created(doubtful.idempotency_key)
+            if job is None:
+                await self._store.bookings.abandon(doubtful.idempotency_key)
+                continue
+            settled = await self._finish(doubtful.idempotency_key, job, principal, replayed=True)
+            if answer is None and (
+                doubtful.idempotency_key == key or _same_visit(doubtful, customer_id, location_id)
+            ):
+                answer = settled
+        return answer
+
+    # ------------------------------------------------------ booking-request mode
+    async def _request(
+        self,
+        key: str,
+        fingerprint: str,
+        claim: SlotClaim,
+        customer_id: int,
+        location_id: int,
+        summary: str,
+        priority: Priority | None,
+        interaction_id: str | None,
+        lead_id: int | None,
+        principal: Principal,
+        recurring_event_id: int | None,
+    ) -> BookingResult:
+        """A CRM booking instead of a job, with the job path's guarantees: one per key (the key is the
+        booking's externalId, so a create in doubt is found again instead of repeated), the window
+        re-checked under its lease, and a record written before ServiceTitan is asked."""
+        stored = await self.requests.get(key)
+        if stored is not None and stored.status != "pending":
+            return self._requested(_same_request(stored, fingerprint), replayed=True)
+        checked = await self._checked(customer_id, location_id, claim, interaction_id, lead_id, principal)
+        provider = self._settings.booking_provider
+        assert provider is not None  # the settings refuse booking mode without one
+        async with self._window_lease(claim):
+            stored = await self.requests.get(key)
+            if stored is not None:
+                _same_request(stored, fingerprint)
+                if stored.status != "pending":
+                    return self._requested(stored, replayed=True)
+                found = await self._find_booking(provider, key)
+                if found is None:  # the create in doubt never reached ServiceTitan: start again
+                    await self.requests.abandon(key)
+                else:
+                    await self.requests.requested(key, found.id, self._now())
+                    return self._requested(await self._stored_request(key), replayed=True)
+            if not await self._availability.window_has_room(claim):
+                raise await self._window_taken(claim, checked.location.address.zip, location_id)
+            record = BookingRequestRecord(
+                idempotency_key=key,
+                status="pending",
+                request_fingerprint=fingerprint,
+                customer_id=customer_id,
+                location_id=location_id,
+                job_type_id=claim.job_type_id,
+                business_unit_id=claim.business_unit_id,
+                window_start=claim.start,
+                window_end=claim.end,
+                interaction_id=interaction_id,
+                recurring_event_id=recurring_event_id,
+            )
+            if not await self.requests.start(record, principal.name, self._now()):
+                raise UserInputError("This booking is already being made; call book_job again in a moment.")
+            location = checked.location
+            label = self._availability.label(claim.start, claim.end)
+            request = CreateBookingRequest(
+                source=self._settings.booking_source,
+                name=checked.customer.name,
+                summary=f"{summary.strip()}\nRequested window: {label}"
+                + (f"\nInteraction: {interaction_id} (st-mcp)" if interaction_id else ""),
+                isFirstTimeClient=False,
+                externalId=key,
+                address=BookingAddressInput(
+                    street=location.address.street,
+                    unit=location.address.unit,
+                    city=location.address.city,
+                    state=location.address.state,
+                    zip=location.address.zip,
+                    country=location.address.country or "USA",
+                ),
+                customerType=checked.customer.type,
+                start=claim.start,
+                campaignId=checked.campaign_id,
+                businessUnitId=claim.business_unit_id,
+                jobTypeId=claim.job_type_id,
+                priority=priority or checked.job_type.priority or "Normal",  # type: ignore[arg-type]
+            )
+            try:
+                booking = await self._st.crm.create_booking(provider, request)
+            except ApiError as exc:
+                if _proves_nothing_written(exc):
+                    await self.requests.abandon(key)
+                    raise
+                raise _in_doubt(key) from None
+            except UpstreamUnavailableError:
+                raise _in_doubt(key) from None
+            await self.requests.requested(key, booking.id, self._now())
+        return self._requested(await self._stored_request(key), replayed=False)
+
+    async def _find_booking(self, provider: int, key: str) -> StBooking | None:
+        found = await self._st.crm.find_bookings(provider, external_id=key)
+        return next((b for b in found.data if b.externalId == key), None)
+
+    async def _stored_request(self, key: str) -> BookingRequestRecord:
+        stored = await self.requests.get(key)
+        assert stored is not None
+        return stored
+
+    def _requested(self, stored: BookingRequestRecord, *, replayed: bool) -> BookingResult:
+        zone = self._availability.zone
+        label = self._availability.label(stored.window_start, stored.window_end)
+        converted = stored.status == "converted"
+        return BookingResult(
+            job_id=stored.job_id,
+            job_number=stored.job_number,
+            appointment_id=None,
+            status="Converted" if converted else "Requested",
+            label=label,
+            start_utc=stored.window_start,
+            end_utc=stored.window_end,
+            start_local=stored.window_start.astimezone(zone),
+            end_local=stored.window_end.astimezone(zone),
+            customer_id=stored.customer_id,
+            location_id=stored.location_id,
+            job_type_id=stored.job_type_id,
+            business_unit_id=stored.business_unit_id,
+            campaign_id=None,
+            idempotency_key=stored.idempotency_key,
+            replayed=replayed,
+            mode="booking",
+            booking_id=stored.booking_id,
+            note=(
+                f"The office converted this request into job {stored.job_number} for {label}."
+                if converted
+                else f"Requested {label} — the office will confirm. Tell the customer it is a request, "
+                "not yet a confirmed appointment; they will hear back when it is confirmed."
+                + (" (Already requested earlier: nothing new was created.)" if replayed else "")
+            ),
+        )
+
     def _window_lease(self, claim: SlotClaim) -> AbstractAsyncContextManager[None]:
         name = f"window:{claim.business_unit_id}:{int(claim.start.timestamp())}"
-        return lease(self._store.engine, name, ttl=self._settings.window_lease_seconds)
+        return lease(
+            self._store.engine, name, tenant=self._store.tenant, ttl=self._settings.window_lease_seconds
+        )
 
     async def _finish(self, key: str, job: Job, principal: Principal, *, replayed: bool) -> BookingResult:
         await self._store.bookings.complete(
@@ -437,6 +628,7 @@ class Booking:
             fetched = Later(tg, self._st.jpm.get_appointment(job.lastAppointmentId))
             assignments = Later(tg, self._st.dispatch.list_appointment_assignments(job_id=job.id))
             job_types = Later(tg, self._reference.job_types())
+            notes = Later(tg, self._st.jpm.list_job_notes(job.id))
         appointment = fetched.value
         active: list[AppointmentAssignment] = [
             a for a in assignments.value.data if a.active and a.appointmentId == appointment.id
@@ -464,6 +656,9 @@ class Booking:
             end_utc=appointment.end,
             technicians=[a.technicianName for a in active],
             tracking_url=tracking,
+            notes=[
+                JobNoteText(text=n.text, pinned=n.isPinned, created_on=n.createdOn) for n in notes.value.data
+            ],
         )
 
     async def _job(self, job_id: int) -> Job:
@@ -473,6 +668,24 @@ class Booking:
             raise NotFound(
                 f"No job with id {job_id}. Use get_job_status with the job number instead."
             ) from None
+
+
+@dataclass(frozen=True, slots=True)
+class _Checked:
+    customer: Customer
+    location: Location
+    job_type: JobType
+    campaign_id: int
+    tag_ids: list[int]
+
+
+def _same_request(stored: BookingRequestRecord, fingerprint: str) -> BookingRequestRecord:
+    if stored.request_fingerprint != fingerprint:
+        raise UserInputError(
+            f"idempotency_key '{stored.idempotency_key}' was already used for a different booking request. "
+            "Use a new key for a new booking."
+        )
+    return stored
 
 
 def _proves_nothing_written(exc: ApiError) -> bool:

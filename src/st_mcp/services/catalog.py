@@ -49,6 +49,11 @@ class Catalog:
             "If none fits, escalate_to_dispatcher with reason skill_handling."
         )
 
+    async def warm(self) -> None:
+        """Load what ``service_area`` reads, so a caller can fetch it beside its other reads."""
+        if self._settings.service_area_zips is None:
+            await self._reference.zones()
+
     async def service_area(self, zip_code: str) -> ServiceArea:
         zip5 = zip_code.strip()[:5]
         if not (len(zip5) == 5 and zip5.isdigit()):

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Collection
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 import anyio
 from pydantic import BaseModel
@@ -15,11 +15,11 @@ from st_mcp.services.catalog import Catalog
 from st_mcp.services.concurrency import Later
 from st_mcp.services.errors import NotFound, UserInputError
 from st_mcp.services.phones import national_digits, normalize_phone
+from st_mcp.services.recent import RecentRecords
 from st_mcp.services.reference import ReferenceData
 from st_mcp.servicetitan import NotFoundError, ServiceTitanClient
 from st_mcp.servicetitan.models.common import AddressInput
 from st_mcp.servicetitan.models.crm import (
-    Contact,
     ContactInput,
     CreateCustomerRequest,
     CreateLocationRequest,
@@ -27,9 +27,13 @@ from st_mcp.servicetitan.models.crm import (
     Location,
     LocationInput,
 )
+from st_mcp.servicetitan.models.jpm import Appointment, Job
 
 MAX_MATCHES = 5
 T = TypeVar("T")
+# What lookup adds on request: each costs one more request per customer (memberships: one in all).
+LookupSection = Literal["appointments", "recent_jobs", "memberships"]
+LOOKUP_SECTIONS: tuple[LookupSection, ...] = ("appointments", "recent_jobs", "memberships")
 # USPS codes of the states, DC and the territories that use US phone numbers and ZIP codes.
 # fmt: off
 US_STATES = frozenset({
@@ -82,9 +86,10 @@ class CustomerMatch(BaseModel):
     phones: list[str]
     emails: list[str]
     locations: list[LocationInfo]
-    recent_jobs: list[JobInfo]
-    upcoming_appointments: list[AppointmentInfo]
-    memberships: list[MembershipInfo]
+    # None: not fetched — pass include=[...] to lookup_customer to have them.
+    recent_jobs: list[JobInfo] | None = None
+    upcoming_appointments: list[AppointmentInfo] | None = None
+    memberships: list[MembershipInfo] | None = None
 
 
 class LookupResult(BaseModel):
@@ -105,15 +110,27 @@ class CreatedCustomerResult(BaseModel):
 
 class Customers:
     def __init__(
-        self, st: ServiceTitanClient, reference: ReferenceData, catalog: Catalog, availability: Availability
+        self,
+        st: ServiceTitanClient,
+        reference: ReferenceData,
+        catalog: Catalog,
+        availability: Availability,
+        recent: RecentRecords | None = None,
     ) -> None:
         self._st = st
         self._reference = reference
         self._catalog = catalog
         self._availability = availability
+        self._recent = recent or RecentRecords()
 
     async def lookup(
-        self, *, phone: str | None, name: str | None, email: str | None, now: datetime
+        self,
+        *,
+        phone: str | None,
+        name: str | None,
+        email: str | None,
+        now: datetime,
+        include: Collection[LookupSection] = (),
     ) -> LookupResult:
         if not (phone or name or email):
             raise UserInputError("Give a phone, a name or an e-mail to look up.")
@@ -126,7 +143,7 @@ class Customers:
             found = (await self._st.crm.list_customers(name=name.strip(), page_size=MAX_MATCHES)).data
         else:
             found = await self._by_email(str(email))
-        matches = await self._describe(found[:MAX_MATCHES], now)
+        matches = await self._describe(found[:MAX_MATCHES], now, frozenset(include))
         if matches:
             note = (
                 f"{len(matches)} matching customer(s). Confirm the name and service address before booking."
@@ -154,88 +171,90 @@ class Customers:
             return []
         return (await self._st.crm.list_customers(ids=ids[:MAX_MATCHES])).data
 
-    async def _describe(self, customers: list[Customer], now: datetime) -> list[CustomerMatch]:
+    async def _describe(
+        self, customers: list[Customer], now: datetime, include: frozenset[LookupSection]
+    ) -> list[CustomerMatch]:
+        """One round trip after the search: every section of every match is fetched at once."""
         if not customers:
             return []
         ids = [c.id for c in customers]
-        contacts: list[Contact] = []
-        memberships: dict[int, list[MembershipInfo]] = {i: [] for i in ids}
-        details: dict[int, tuple[list[LocationInfo], list[JobInfo], list[AppointmentInfo]]] = {}
-
-        async def load_contacts() -> None:
-            contacts.extend((await self._st.crm.list_contacts_of_customers(ids)).data)
-
-        async def load_memberships() -> None:
-            for m in (await self._st.memberships.list_memberships(customer_ids=ids)).data:
-                memberships[m.customerId].append(
-                    MembershipInfo(membership_id=m.id, status=m.status, location_id=m.locationId)
-                )
-
-        async def load_details(customer_id: int) -> None:
-            details[customer_id] = await self._details(customer_id, now)
-
+        crm, jpm = self._st.crm, self._st.jpm
         async with anyio.create_task_group() as tg:
-            tg.start_soon(load_contacts)
-            tg.start_soon(load_memberships)
-            for customer_id in ids:
-                tg.start_soon(load_details, customer_id)
+            contacts = Later(tg, crm.list_contacts_of_customers(ids))
+            locations = {i: Later(tg, crm.list_locations(customer_id=i)) for i in ids}
+            memberships = (
+                Later(tg, self._st.memberships.list_memberships(customer_ids=ids))
+                if "memberships" in include
+                else None
+            )
+            jobs = (
+                {i: Later(tg, jpm.list_jobs(customer_id=i, sort="-CreatedOn", page_size=5)) for i in ids}
+                if "recent_jobs" in include
+                else None
+            )
+            job_types = Later(tg, self._reference.job_types()) if "recent_jobs" in include else None
+            upcoming = (
+                {i: Later(tg, jpm.list_appointments(customer_id=i, starts_on_or_after=now)) for i in ids}
+                if "appointments" in include
+                else None
+            )
+            # The service area too, so the locations' in-area answers cost no round trip of their own;
+            # an error here comes back from _location_info below.
+            Later(tg, self._catalog.warm())
 
+        self._recent.keep_customers(customers)
+        type_names = {t.id: t.name for t in job_types.value} if job_types is not None else {}
         matches = []
         for customer in customers:
-            own = [c for c in contacts if c.customerId == customer.id]
-            locations, jobs, appointments = details[customer.id]
+            own = [c for c in contacts.value.data if c.customerId == customer.id]
+            phones = sorted({_e164_or_raw(c.value) for c in own if c.type in ("Phone", "MobilePhone")})
+            self._recent.keep_phones(customer.id, (p for p in phones if p.startswith("+")))
+            places = locations[customer.id].value.data
+            self._recent.keep_locations(places)
             matches.append(
                 CustomerMatch(
                     customer_id=customer.id,
                     name=customer.name,
                     type=customer.type,
                     do_not_service=customer.doNotService,
-                    phones=sorted({_e164_or_raw(c.value) for c in own if c.type in ("Phone", "MobilePhone")}),
+                    phones=phones,
                     emails=sorted({c.value for c in own if c.type == "Email"}),
-                    locations=locations,
-                    recent_jobs=jobs,
-                    upcoming_appointments=appointments,
-                    memberships=memberships[customer.id],
+                    locations=[await self._location_info(loc) for loc in places],
+                    recent_jobs=(
+                        [_job_info(j, type_names) for j in jobs[customer.id].value.data]
+                        if jobs is not None
+                        else None
+                    ),
+                    upcoming_appointments=(
+                        [
+                            self._appointment_info(a)
+                            for a in upcoming[customer.id].value.data
+                            if a.status not in ("Canceled", "Done")
+                        ]
+                        if upcoming is not None
+                        else None
+                    ),
+                    memberships=(
+                        [
+                            MembershipInfo(membership_id=m.id, status=m.status, location_id=m.locationId)
+                            for m in memberships.value.data
+                            if m.customerId == customer.id
+                        ]
+                        if memberships is not None
+                        else None
+                    ),
                 )
             )
         return matches
 
-    async def _details(
-        self, customer_id: int, now: datetime
-    ) -> tuple[list[LocationInfo], list[JobInfo], list[AppointmentInfo]]:
-        """Locations, recent jobs and upcoming appointments, fetched concurrently."""
-        crm, jpm = self._st.crm, self._st.jpm
-        async with anyio.create_task_group() as tg:
-            locations = Later(tg, crm.list_locations(customer_id=customer_id))
-            jobs = Later(tg, jpm.list_jobs(customer_id=customer_id, sort="-CreatedOn", page_size=5))
-            upcoming = Later(tg, jpm.list_appointments(customer_id=customer_id, starts_on_or_after=now))
-            job_types = Later(tg, self._reference.job_types())
-        type_names = {t.id: t.name for t in job_types.value}
-        return (
-            [await self._location_info(loc) for loc in locations.value.data],
-            [
-                JobInfo(
-                    job_id=j.id,
-                    job_number=j.jobNumber,
-                    status=j.jobStatus,
-                    job_type=type_names.get(j.jobTypeId, str(j.jobTypeId)),
-                    created_on=j.createdOn,
-                    summary=j.summary,
-                )
-                for j in jobs.value.data
-            ],
-            [
-                AppointmentInfo(
-                    appointment_id=a.id,
-                    job_id=a.jobId,
-                    status=a.status,
-                    label=self._availability.label(a.start, a.end),
-                    start_utc=a.start,
-                    end_utc=a.end,
-                )
-                for a in upcoming.value.data
-                if a.status not in ("Canceled", "Done")
-            ],
+    def _appointment_info(self, a: Appointment) -> AppointmentInfo:
+        return AppointmentInfo(
+            appointment_id=a.id,
+            job_id=a.jobId,
+            status=a.status,
+            label=self._availability.label(a.start, a.end),
+            start_utc=a.start,
+            end_utc=a.end,
         )
 
     async def _location_info(self, location: Location) -> LocationInfo:
@@ -337,23 +356,32 @@ class Customers:
 
     async def phones_of(self, customer_id: int) -> list[str]:
         """The customer's phone numbers in E.164 (unparseable numbers in ServiceTitan are skipped)."""
+        if (kept := self._recent.phones(customer_id)) is not None:
+            return list(kept)
         contacts = (await self._st.crm.list_customer_contacts(customer_id)).data
         numbers = {_e164_or_raw(c.value) for c in contacts if c.type in ("Phone", "MobilePhone")}
-        return sorted(n for n in numbers if n.startswith("+"))
+        phones = sorted(n for n in numbers if n.startswith("+"))
+        self._recent.keep_phones(customer_id, phones)
+        return phones
 
     async def location(self, location_id: int) -> Location:
+        """The location, from what a lookup just read when it can (slots need only its ZIP)."""
+        if (kept := self._recent.location(location_id)) is not None:
+            return kept
         try:
-            return await self._st.crm.get_location(location_id)
+            location = await self._st.crm.get_location(location_id)
         except NotFoundError:
             raise NotFound(
                 f"No location with id {location_id}. "
                 "Use a location_id from lookup_customer or create_customer."
             ) from None
+        self._recent.keep_locations([location])
+        return location
 
     async def customer_and_location(self, customer_id: int, location_id: int) -> tuple[Customer, Location]:
         async with anyio.create_task_group() as tg:
-            customer = Later(tg, _or_none(self._st.crm.get_customer(customer_id)))
-            location = Later(tg, _or_none(self._st.crm.get_location(location_id)))
+            customer = Later(tg, self._customer_or_none(customer_id))
+            location = Later(tg, self._location_or_none(location_id))
         if customer.value is None:
             raise NotFound(
                 f"No customer with id {customer_id}. "
@@ -365,6 +393,33 @@ class Customers:
                 "Use a location_id from lookup_customer or create_customer."
             )
         return customer.value, location.value
+
+    async def _customer_or_none(self, customer_id: int) -> Customer | None:
+        if (kept := self._recent.customer(customer_id)) is not None:
+            return kept
+        customer = await _or_none(self._st.crm.get_customer(customer_id))
+        if customer is not None:
+            self._recent.keep_customers([customer])
+        return customer
+
+    async def _location_or_none(self, location_id: int) -> Location | None:
+        if (kept := self._recent.location(location_id)) is not None:
+            return kept
+        location = await _or_none(self._st.crm.get_location(location_id))
+        if location is not None:
+            self._recent.keep_locations([location])
+        return location
+
+
+def _job_info(job: Job, type_names: dict[int, str]) -> JobInfo:
+    return JobInfo(
+        job_id=job.id,
+        job_number=job.jobNumber,
+        status=job.jobStatus,
+        job_type=type_names.get(job.jobTypeId, str(job.jobTypeId)),
+        created_on=job.createdOn,
+        summary=job.summary,
+    )
 
 
 async def _or_none(call: Awaitable[T]) -> T | None:

@@ -20,7 +20,7 @@ from st_mcp.config import Settings
 from st_mcp.services.bounds import quoted
 from st_mcp.services.catalog import Catalog
 from st_mcp.services.concurrency import Later
-from st_mcp.services.customers import CustomerMatch, Customers
+from st_mcp.services.customers import LOOKUP_SECTIONS, CustomerMatch, Customers
 from st_mcp.services.errors import UserInputError
 from st_mcp.services.interactions.models import InteractionDetail, InteractionList, ThreadItem
 from st_mcp.services.interactions.service import Interactions
@@ -132,7 +132,9 @@ class PromptContext:
         if not phone:
             return "Phone unknown: ask for it, then lookup_customer."
         try:
-            found = await self._customers.lookup(phone=phone, name=None, email=None, now=self._now())
+            found = await self._customers.lookup(
+                phone=phone, name=None, email=None, now=self._now(), include=LOOKUP_SECTIONS
+            )
         except (ServiceTitanError, UserInputError) as exc:
             log.warning("prompt context: customer lookup failed: %s", type(exc).__name__)
             return f"{UNAVAILABLE}: call lookup_customer before booking."
@@ -155,10 +157,11 @@ class PromptContext:
             for loc in c.locations
         ]
         jobs = [
-            f"#{j.job_number} {j.job_type}, {j.status}, {j.created_on:%b %d %Y}" for j in c.recent_jobs[:3]
+            f"#{j.job_number} {j.job_type}, {j.status}, {j.created_on:%b %d %Y}"
+            for j in (c.recent_jobs or [])[:3]
         ]
-        upcoming = [f"{a.label} (job_id {a.job_id}, {a.status})" for a in c.upcoming_appointments]
-        members = [f"{m.status} (membership_id {m.membership_id})" for m in c.memberships]
+        upcoming = [f"{a.label} (job_id {a.job_id}, {a.status})" for a in c.upcoming_appointments or []]
+        members = [f"{m.status} (membership_id {m.membership_id})" for m in c.memberships or []]
         for label, items in (
             ("Locations", places),
             ("Recent jobs", jobs),

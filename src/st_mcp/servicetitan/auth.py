@@ -6,10 +6,16 @@ authlib 1.9 it binds to ``httpx2`` whenever that is installed (the MCP SDK insta
 client, its ASGI sandbox transport and respx all speak ``httpx``. The exchange itself is one POST.
 
 ``TokenSource`` single-flights the first fetch and any refresh (one lock), so many concurrent tool
-calls never stampede ServiceTitan's throttled token endpoint.
+calls never stampede ServiceTitan's throttled token endpoint. A token nearing its end is replaced in
+the background while callers go on using it, so at any load no tool call waits for a token exchange
+after the first (one token per ~12 minutes).
 """
 
 from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
 
 import anyio
 import httpx
@@ -21,6 +27,9 @@ from st_mcp.servicetitan.errors import TokenError, TokenUnavailableError
 TOKEN_OPERATION = "POST /connect/token"
 # ServiceTitan tokens live 900 s; refresh a minute early so no request carries a token about to die.
 REFRESH_LEEWAY_SECONDS = 60
+# Start replacing it in the background this long before expiry, while it still serves every caller.
+REFRESH_AHEAD_SECONDS = 180
+log = logging.getLogger(__name__)
 
 
 class TokenSource:
@@ -30,6 +39,7 @@ class TokenSource:
         self._client_auth = ClientAuth(client_id, client_secret, "client_secret_post")
         self._token: OAuth2Token | None = None
         self._lock = anyio.Lock()
+        self._refreshing: asyncio.Task[None] | None = None
         self.fetch_count = 0
 
     @property
@@ -44,11 +54,42 @@ class TokenSource:
     async def access_token(self) -> str:
         """A valid access token, fetching one only if none is cached or it is about to expire."""
         if (token := self._fresh()) is not None:
+            if self._ending():
+                self._refresh_in_background()
             return token
         async with self._lock:
             if (token := self._fresh()) is not None:
                 return token
             return await self._fetch()
+
+    def _ending(self) -> bool:
+        return self._token is not None and self._token.is_expired(leeway=REFRESH_AHEAD_SECONDS) is True
+
+    def _refresh_in_background(self) -> None:
+        if self._refreshing is not None:
+            return  # one refresh at a time
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # not on asyncio: the caller at expiry fetches inline
+            return
+        self._refreshing = loop.create_task(self._refresh())
+
+    async def _refresh(self) -> None:
+        try:
+            async with self._lock:
+                if self._ending():
+                    await self._fetch()
+        except Exception as exc:  # the token still works; the caller at expiry tries again inline
+            log.warning("background token refresh failed: %s", type(exc).__name__)
+        finally:
+            self._refreshing = None
+
+    async def aclose(self) -> None:
+        task, self._refreshing = self._refreshing, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     async def replace_rejected(self, rejected: str) -> str:
         """After a 401: fetch a new token unless another caller already replaced the rejected one."""

@@ -14,8 +14,15 @@ from st_mcp.servicetitan.resources.accounting import AccountingApi
 from st_mcp.servicetitan.resources.crm import CrmApi
 from st_mcp.servicetitan.resources.dispatch import DispatchApi
 from st_mcp.servicetitan.resources.jpm import JpmApi
+from st_mcp.servicetitan.resources.lifecycle import (
+    CustomerInteractionsApi,
+    EquipmentSystemsApi,
+    ExportFeeds,
+    TelecomApi,
+)
 from st_mcp.servicetitan.resources.marketing import MarketingApi
 from st_mcp.servicetitan.resources.memberships import MembershipsApi
+from st_mcp.servicetitan.resources.sales import SalesApi
 from st_mcp.servicetitan.resources.settings import SettingsApi
 from st_mcp.servicetitan.resources.tasks import TaskManagementApi
 from st_mcp.servicetitan.retry import RetryPolicy
@@ -35,6 +42,7 @@ class ServiceTitanClient:
         transport: httpx.AsyncBaseTransport | None = None,
         meter: UpstreamMeter | None = None,
         requests_per_second: float = 60,
+        max_in_flight: int = 50,
         retry_policy: RetryPolicy | None = None,
         timeout_seconds: float = 30.0,
     ) -> None:
@@ -47,6 +55,7 @@ class ServiceTitanClient:
             transport=transport,
             meter=meter,
             requests_per_second=requests_per_second,
+            max_in_flight=max_in_flight,
             retry_policy=retry_policy,
             timeout_seconds=timeout_seconds,
         )
@@ -58,6 +67,11 @@ class ServiceTitanClient:
         self.memberships = MembershipsApi(self.http)
         self.accounting = AccountingApi(self.http)
         self.tasks = TaskManagementApi(self.http)
+        self.equipment = EquipmentSystemsApi(self.http)
+        self.telecom = TelecomApi(self.http)
+        self.sales = SalesApi(self.http)
+        self.customer_interactions = CustomerInteractionsApi(self.http)
+        self.exports = ExportFeeds(self.http)
 
     @property
     def tenant_id(self) -> int:

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+import anyio
 import httpx
 
 from st_mcp.servicetitan.auth import TokenSource
@@ -24,7 +25,7 @@ from st_mcp.servicetitan.errors import (
     error_class_for,
 )
 from st_mcp.servicetitan.metrics import UpstreamMeter
-from st_mcp.servicetitan.ratelimit import tenant_limiter
+from st_mcp.servicetitan.ratelimit import SlidingWindowPacer
 from st_mcp.servicetitan.retry import RetryPolicy, retrying
 from st_mcp.servicetitan.transport import MeteredTransport
 
@@ -68,6 +69,7 @@ class ServiceTitanHttp:
         transport: httpx.AsyncBaseTransport | None = None,
         meter: UpstreamMeter | None = None,
         requests_per_second: float = 60,
+        max_in_flight: int = 50,
         retry_policy: RetryPolicy | None = None,
         timeout_seconds: float = 30.0,
     ) -> None:
@@ -76,19 +78,24 @@ class ServiceTitanHttp:
         self.meter = meter or UpstreamMeter()
         self._app_key = app_key
         self._retry_policy = retry_policy or RetryPolicy()
-        self._limiter = tenant_limiter(requests_per_second)
+        self.pacer = SlidingWindowPacer(max(1, int(requests_per_second)), sleep=self._retry_policy.sleep)
+        # As many requests in flight as pooled connections: more would queue inside httpcore, whose
+        # connection assignment costs O(waiting) per request (half the CPU at 200 sessions).
+        self._in_flight = anyio.CapacityLimiter(max_in_flight)
+        limits = httpx.Limits(max_connections=max_in_flight, max_keepalive_connections=max_in_flight)
         self._client = httpx.AsyncClient(
-            transport=MeteredTransport(transport or httpx.AsyncHTTPTransport(), self.meter),
+            transport=MeteredTransport(transport or httpx.AsyncHTTPTransport(limits=limits), self.meter),
             timeout=timeout_seconds,
             trust_env=False,
         )
         self.tokens = TokenSource(self._client, endpoints.auth_url, client_id, client_secret)
 
     async def aclose(self) -> None:
+        await self.tokens.aclose()
         await self._client.aclose()
 
     def tenant_path(self, module: str, path: str) -> str:
-        return f"/{module}/v2/tenant/{self.tenant_id}/{path.lstrip('/')}"
+        return f"/{_versioned(module)}/tenant/{self.tenant_id}/{path.lstrip('/')}"
 
     async def send(
         self,
@@ -105,7 +112,7 @@ class ServiceTitanHttp:
         ``repeatable`` says whether a 5xx/timeout may be retried; it defaults to True for GET only.
         """
         url = f"{self.endpoints.api_base_url}{self.tenant_path(module, path)}"
-        operation = f"{method} /{module}/v2/{path.lstrip('/')}"
+        operation = f"{method} /{_versioned(module)}/{path.lstrip('/')}"
         query = encode_query(params or {})
         if repeatable is None:
             repeatable = method == "GET"
@@ -138,13 +145,17 @@ class ServiceTitanHttp:
         self, method: str, url: str, query: dict[str, str], body: Any, token: str, operation: str
     ) -> httpx.Response:
         headers = {"ST-App-Key": self._app_key, "Authorization": f"Bearer {token}"}
-        async with self._limiter:
+        async with self._in_flight, self.pacer.slot():
             try:
-                return await self._client.request(method, url, params=query, json=body, headers=headers)
+                response = await self._client.request(method, url, params=query, json=body, headers=headers)
             except httpx.TimeoutException:
                 raise UpstreamUnavailableError(operation, "timed out") from None
             except httpx.TransportError as exc:
                 raise UpstreamUnavailableError(operation, type(exc).__name__) from None
+        if response.status_code == 429:
+            # Another process on this app key and tenant used the window: everyone here waits it out.
+            self.pacer.hold(_retry_after_seconds(response) or 1.0)
+        return response
 
 
 def _decode(response: httpx.Response, operation: str) -> Any:
@@ -196,3 +207,8 @@ def _retry_after_seconds(response: httpx.Response) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def _versioned(module: str) -> str:
+    """``jpm`` → ``jpm/v2``; a module that names its version (telecom's calls are ``telecom/v3``) keeps it."""
+    return module if "/" in module else f"{module}/v2"

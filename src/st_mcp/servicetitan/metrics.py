@@ -20,6 +20,7 @@ class UpstreamCall:
     path: str
     status: int | None
     duration_ms: float
+    started: float = 0.0  # the meter's clock (seconds) when it was sent, for round-trip counting
 
 
 @dataclass(slots=True)
@@ -38,6 +39,19 @@ class UpstreamRecording:
 
     def count_path(self, fragment: str) -> int:
         return sum(1 for call in self.calls if fragment in call.path)
+
+    @property
+    def round_trips(self) -> int:
+        """Sequential round trips: the longest chain of requests each sent after the last answered.
+
+        Requests sent together (one task group) overlap and count once; what a caller waited for is
+        this many upstream latencies, whatever the number of requests."""
+        depth: list[tuple[float, int]] = []  # (answered at, chain length ending there)
+        for call in sorted(self.calls, key=lambda c: c.started):
+            ended = call.started + call.duration_ms / 1000
+            before = max((n for done, n in depth if done <= call.started), default=0)
+            depth.append((ended, before + 1))
+        return max((n for _, n in depth), default=0)
 
 
 _active: ContextVar[tuple[UpstreamRecording, ...]] = ContextVar("st_upstream_recordings", default=())

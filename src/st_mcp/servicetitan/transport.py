@@ -21,7 +21,7 @@ class MeteredTransport(httpx.AsyncBaseTransport):
             return response
         finally:
             elapsed = (self._meter.clock() - started) * 1000
-            self._meter.record(UpstreamCall(request.method, request.url.path, status, elapsed))
+            self._meter.record(UpstreamCall(request.method, request.url.path, status, elapsed, started))
 
     async def aclose(self) -> None:
         await self._inner.aclose()

@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import ColumnElement, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from st_mcp.store.schema import bookings
+from st_mcp.store.tenancy import DEFAULT_TENANT
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,16 +31,16 @@ class BookingRecord:
 
 
 class BookingRecords:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *, tenant: str = DEFAULT_TENANT) -> None:
         self._engine = engine
+        self.tenant = tenant
+
+    def _mine(self, key: str) -> ColumnElement[bool]:
+        return (bookings.c.tenant == self.tenant) & (bookings.c.idempotency_key == key)
 
     async def get(self, key: str) -> BookingRecord | None:
         async with self._engine.connect() as conn:
-            row = (
-                (await conn.execute(select(bookings).where(bookings.c.idempotency_key == key)))
-                .mappings()
-                .first()
-            )
+            row = (await conn.execute(select(bookings).where(self._mine(key)))).mappings().first()
         if row is None:
             return None
         fields = BookingRecord.__dataclass_fields__
@@ -52,7 +53,9 @@ class BookingRecords:
         try:
             async with self._engine.begin() as conn:
                 await conn.execute(
-                    insert(bookings).values(**values, principal=principal, created_at=now, updated_at=now)
+                    insert(bookings).values(
+                        **values, tenant=self.tenant, principal=principal, created_at=now, updated_at=now
+                    )
                 )
         except IntegrityError:
             return False
@@ -62,7 +65,7 @@ class BookingRecords:
         async with self._engine.begin() as conn:
             await conn.execute(
                 update(bookings)
-                .where(bookings.c.idempotency_key == key)
+                .where(self._mine(key))
                 .values(
                     status="booked",
                     job_id=job_id,
@@ -76,6 +79,7 @@ class BookingRecords:
         """Bookings of this window whose create may have reached ServiceTitan (any key): what must be
         settled before anything else books the window."""
         query = select(bookings).where(
+            bookings.c.tenant == self.tenant,
             bookings.c.status == "pending",
             bookings.c.business_unit_id == business_unit_id,
             bookings.c.window_start == window_start,
@@ -88,9 +92,7 @@ class BookingRecords:
     async def abandon(self, key: str) -> None:
         """Remove a pending record whose ServiceTitan call certainly did not create a job."""
         async with self._engine.begin() as conn:
-            await conn.execute(
-                delete(bookings).where(bookings.c.idempotency_key == key, bookings.c.status == "pending")
-            )
+            await conn.execute(delete(bookings).where(self._mine(key), bookings.c.status == "pending"))
 
 
 def _as_dict(record: BookingRecord) -> dict[str, object]:

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from st_mcp.store.receipts import Receipt, take_receipt
 from st_mcp.store.schema import deliveries, interactions, messages
+from st_mcp.store.tenancy import DEFAULT_TENANT
 from st_mcp.store.transaction import writing
 
 PENDING = "pending"  # reserved and cleared by the gate; the gateway has not answered yet
@@ -34,8 +35,9 @@ class TrackedDelivery:
 
 
 class DeliveryRecords:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *, tenant: str = DEFAULT_TENANT) -> None:
         self._engine = engine
+        self.tenant = tenant
 
     async def settle(
         self,
@@ -54,7 +56,11 @@ class DeliveryRecords:
         async with writing(self._engine) as conn:
             await conn.execute(
                 update(deliveries)
-                .where(deliveries.c.message_id == message_id, deliveries.c.status == PENDING)
+                .where(
+                    deliveries.c.tenant == self.tenant,
+                    deliveries.c.message_id == message_id,
+                    deliveries.c.status == PENDING,
+                )
                 .values(**values)
             )
 
@@ -82,7 +88,13 @@ class DeliveryRecords:
             select(deliveries.c.message_id, messages.c.interaction_id, interactions.c.phone)
             .join(messages, messages.c.id == deliveries.c.message_id)
             .join(interactions, interactions.c.id == messages.c.interaction_id)
-            .where(deliveries.c.gateway == gateway, match)
+            .where(
+                deliveries.c.tenant == self.tenant,
+                messages.c.tenant == self.tenant,
+                interactions.c.tenant == self.tenant,
+                deliveries.c.gateway == gateway,
+                match,
+            )
         )
         async with writing(self._engine) as conn:
             row = (await conn.execute(found)).mappings().first()
@@ -90,9 +102,16 @@ class DeliveryRecords:
                 return None
             if receipt is not None:
                 await take_receipt(conn, receipt, at or datetime.now(UTC))
-            moved = await conn.execute(
-                update(deliveries)
-                .where(deliveries.c.message_id == row["message_id"], deliveries.c.status.in_(list(over)))
-                .values(status=status, error_code=error_code, provider_message_id=provider_message_id)
-            )
-        return TrackedDelivery(row["message_id"], row["interaction_id"], row["phone"], moved.rowcount == 1)
+            advanced = False
+            if over:  # nothing may be replaced by a status we cannot place: it is never written
+                moved = await conn.execute(
+                    update(deliveries)
+                    .where(
+                        deliveries.c.tenant == self.tenant,
+                        deliveries.c.message_id == row["message_id"],
+                        deliveries.c.status.in_(list(over)),
+                    )
+                    .values(status=status, error_code=error_code, provider_message_id=provider_message_id)
+                )
+                advanced = moved.rowcount == 1
+        return TrackedDelivery(row["message_id"], row["interaction_id"], row["phone"], advanced)

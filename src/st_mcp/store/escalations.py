@@ -9,6 +9,7 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from st_mcp.store.schema import escalations
+from st_mcp.store.tenancy import DEFAULT_TENANT
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,12 +26,13 @@ class EscalationRecord:
 
 
 class EscalationRecords:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *, tenant: str = DEFAULT_TENANT) -> None:
         self._engine = engine
+        self.tenant = tenant
 
     async def add(self, record: EscalationRecord) -> datetime:
         created = datetime.now(UTC)
         values = {name: getattr(record, name) for name in EscalationRecord.__dataclass_fields__}
         async with self._engine.begin() as conn:
-            await conn.execute(insert(escalations).values(**values, created_at=created))
+            await conn.execute(insert(escalations).values(**values, tenant=self.tenant, created_at=created))
         return created

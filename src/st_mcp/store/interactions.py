@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, func, insert, or_, select, update
+from sqlalchemy import Select, and_, func, insert, or_, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from st_mcp.store.counters import Counters, Filter
 from st_mcp.store.receipts import Receipt, take_receipt
 from st_mcp.store.schema import calls, deliveries, interactions, messages, status_history
+from st_mcp.store.search import search_clause
 from st_mcp.store.suppressions import OptChange, apply_opt_change
+from st_mcp.store.tenancy import DEFAULT_TENANT
 from st_mcp.store.times import as_utc, aware
 from st_mcp.store.transaction import reading, writing
 
@@ -126,8 +128,11 @@ class StaleStatus(Exception):
 
 
 class InteractionRecords:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *, tenant: str = DEFAULT_TENANT) -> None:
         self._engine = engine
+        self.tenant = tenant
+        self.counters = Counters(engine, tenant=tenant)
+        self._dialect = engine.dialect.name
 
     @property
     def engine(self) -> AsyncEngine:
@@ -135,15 +140,20 @@ class InteractionRecords:
 
     async def create(self, values: Mapping[str, Any], actor: str, reason: str | None) -> None:
         async with writing(self._engine) as conn:
-            await conn.execute(insert(interactions).values(**values))
+            await conn.execute(insert(interactions).values(**values, tenant=self.tenant))
             await _history(
-                conn, values["id"], None, StatusChange(values["status"], reason, actor), values["received_at"]
+                conn,
+                self.tenant,
+                values["id"],
+                None,
+                StatusChange(values["status"], reason, actor),
+                values["received_at"],
             )
 
     async def get(self, interaction_id: str) -> InteractionRow | None:
         async with reading(self._engine) as conn:
             row = (
-                (await conn.execute(select(interactions).where(interactions.c.id == interaction_id)))
+                (await conn.execute(select(interactions).where(self._mine(interaction_id))))
                 .mappings()
                 .first()
             )
@@ -161,6 +171,23 @@ class InteractionRecords:
         """Apply ``values`` (and a status change) only if the status is still ``expected_status``."""
         async with writing(self._engine) as conn:
             await self._guarded_update(conn, interaction_id, values, expected_status, change, at)
+
+    async def add_event(
+        self,
+        interaction_id: str,
+        values: Mapping[str, Any],
+        *,
+        expected_status: str,
+        event: StatusChange,
+        at: datetime,
+    ) -> None:
+        """A line in the status history that keeps the status (a callback asked for, a job dispatched),
+        with ``values`` set in the same transaction."""
+        async with writing(self._engine) as conn:
+            # Setting the status to itself keeps the guard (it is still what the caller read) with no values.
+            guarded = {**values, "status": expected_status}
+            await self._guarded_update(conn, interaction_id, guarded, expected_status, None, at)
+            await _history(conn, self.tenant, interaction_id, expected_status, event, at)
 
     async def add_message(
         self,
@@ -182,11 +209,11 @@ class InteractionRecords:
             await self._guarded_update(
                 conn, message.interaction_id, values, expected_status, change, message.created_at
             )
-            await conn.execute(insert(messages).values(**_values(message)))
+            await conn.execute(insert(messages).values(**_values(message), tenant=self.tenant))
             if delivery is not None:
-                await conn.execute(insert(deliveries).values(**_values(delivery)))
+                await conn.execute(insert(deliveries).values(**_values(delivery), tenant=self.tenant))
             if opt is not None:
-                await apply_opt_change(conn, opt)
+                await apply_opt_change(conn, opt, tenant=self.tenant)
 
     async def add_call(
         self,
@@ -201,23 +228,37 @@ class InteractionRecords:
             await self._guarded_update(
                 conn, call.interaction_id, values, expected_status, change, call.created_at
             )
-            await conn.execute(insert(calls).values(**_values(call)))
+            await conn.execute(insert(calls).values(**_values(call), tenant=self.tenant))
             if opt is not None:
-                await apply_opt_change(conn, opt)
+                await apply_opt_change(conn, opt, tenant=self.tenant)
 
     async def exists_for_lead(self, lead_id: int) -> bool:
-        query = select(interactions.c.id).where(interactions.c.servicetitan_lead_id == lead_id).limit(1)
+        query = (
+            select(interactions.c.id)
+            .where(interactions.c.tenant == self.tenant, interactions.c.servicetitan_lead_id == lead_id)
+            .limit(1)
+        )
         async with reading(self._engine) as conn:
             return (await conn.execute(query)).first() is not None
 
     async def in_statuses(self, statuses: Sequence[str], *, limit: int) -> list[InteractionRow]:
-        """Interactions in these statuses, the longest-waiting first (the lead queue's candidates)."""
-        query = (
+        """Interactions in these statuses, the longest-waiting first (the lead queue's candidates).
+
+        One ordered range of ``ix_interactions_status`` per status, merged: the open few are found
+        without walking the (mostly closed) old rows."""
+        c = interactions.c
+        if not statuses:
+            return []
+        parts = [
             select(interactions)
-            .where(interactions.c.status.in_(list(statuses)))
-            .order_by(interactions.c.received_at, interactions.c.id)
+            .where(c.tenant == self.tenant, c.status == status)
+            .order_by(c.received_at, c.id)
             .limit(limit)
-        )
+            .subquery()
+            for status in dict.fromkeys(statuses)
+        ]
+        merged = union_all(*(select(*part.c) for part in parts)).subquery()
+        query = select(merged).order_by(merged.c.received_at, merged.c.id).limit(limit)
         return await self._all(InteractionRow, query)
 
     async def touches_by_interaction(self, interaction_ids: Sequence[str]) -> dict[str, list[datetime]]:
@@ -229,10 +270,17 @@ class InteractionRecords:
         query = (
             select(messages.c.interaction_id, messages.c.created_at)
             .select_from(_touching_messages())
-            .where(messages.c.interaction_id.in_(ids), messages.c.direction == "outbound", _not_failed())
+            .where(
+                messages.c.tenant == self.tenant,
+                messages.c.interaction_id.in_(ids),
+                messages.c.direction == "outbound",
+                _not_failed(),
+            )
             .union_all(
                 select(calls.c.interaction_id, calls.c.created_at).where(
-                    calls.c.interaction_id.in_(ids), calls.c.direction == "outbound"
+                    calls.c.tenant == self.tenant,
+                    calls.c.interaction_id.in_(ids),
+                    calls.c.direction == "outbound",
                 )
             )
         )
@@ -247,13 +295,23 @@ class InteractionRecords:
             return {}
         latest = (
             select(messages.c.interaction_id, func.max(messages.c.created_at).label("at"))
-            .where(messages.c.interaction_id.in_(ids), messages.c.direction == "inbound")
+            .where(
+                messages.c.tenant == self.tenant,
+                messages.c.interaction_id.in_(ids),
+                messages.c.direction == "inbound",
+            )
             .group_by(messages.c.interaction_id)
             .subquery()
         )
-        query = select(messages.c.interaction_id, messages.c.text).join(
-            latest,
-            and_(messages.c.interaction_id == latest.c.interaction_id, messages.c.created_at == latest.c.at),
+        query = (
+            select(messages.c.interaction_id, messages.c.text)
+            .join(
+                latest,
+                and_(
+                    messages.c.interaction_id == latest.c.interaction_id, messages.c.created_at == latest.c.at
+                ),
+            )
+            .where(messages.c.tenant == self.tenant)
         )
         async with reading(self._engine) as conn:
             return {row[0]: row[1] for row in await conn.execute(query)}
@@ -269,6 +327,7 @@ class InteractionRecords:
             select(messages.c.created_at)
             .select_from(_touching_messages())
             .where(
+                messages.c.tenant == self.tenant,
                 messages.c.interaction_id.in_(ids),
                 messages.c.direction == "outbound",
                 messages.c.created_at >= as_utc(since),
@@ -276,6 +335,7 @@ class InteractionRecords:
             )
             .union_all(
                 select(calls.c.created_at).where(
+                    calls.c.tenant == self.tenant,
                     calls.c.interaction_id.in_(ids),
                     calls.c.direction == "outbound",
                     calls.c.created_at >= as_utc(since),
@@ -299,18 +359,18 @@ class InteractionRecords:
             row_values["status"] = change.to_status
         statement = (
             update(interactions)
-            .where(interactions.c.id == interaction_id, interactions.c.status == expected_status)
+            .where(self._mine(interaction_id), interactions.c.status == expected_status)
             .values(**row_values)
         )
         if (await conn.execute(statement)).rowcount != 1:
             raise StaleStatus(interaction_id)
         if change is not None and change.to_status != expected_status:
-            await _history(conn, interaction_id, expected_status, change, at)
+            await _history(conn, self.tenant, interaction_id, expected_status, change, at)
 
     async def messages(self, interaction_id: str) -> list[MessageRow]:
         query = (
             select(messages)
-            .where(messages.c.interaction_id == interaction_id)
+            .where(messages.c.tenant == self.tenant, messages.c.interaction_id == interaction_id)
             .order_by(messages.c.created_at)
         )
         return await self._all(MessageRow, query)
@@ -320,18 +380,26 @@ class InteractionRecords:
         query = (
             select(deliveries)
             .join(messages, messages.c.id == deliveries.c.message_id)
-            .where(messages.c.interaction_id == interaction_id)
+            .where(
+                deliveries.c.tenant == self.tenant,
+                messages.c.tenant == self.tenant,
+                messages.c.interaction_id == interaction_id,
+            )
         )
         return {row.message_id: row for row in await self._all(DeliveryRow, query)}
 
     async def calls(self, interaction_id: str) -> list[CallRow]:
-        query = select(calls).where(calls.c.interaction_id == interaction_id).order_by(calls.c.created_at)
+        query = (
+            select(calls)
+            .where(calls.c.tenant == self.tenant, calls.c.interaction_id == interaction_id)
+            .order_by(calls.c.created_at)
+        )
         return await self._all(CallRow, query)
 
     async def history(self, interaction_id: str) -> list[HistoryRow]:
         query = (
             select(status_history)
-            .where(status_history.c.interaction_id == interaction_id)
+            .where(status_history.c.tenant == self.tenant, status_history.c.interaction_id == interaction_id)
             .order_by(status_history.c.id)
         )
         return await self._all(HistoryRow, query)
@@ -339,7 +407,11 @@ class InteractionRecords:
     async def latest_open_for_phone(
         self, phone: str, statuses: Sequence[str], since: datetime | None = None
     ) -> InteractionRow | None:
-        conditions = [interactions.c.phone == phone, interactions.c.status.in_(statuses)]
+        conditions = [
+            interactions.c.tenant == self.tenant,
+            interactions.c.phone == phone,
+            interactions.c.status.in_(statuses),
+        ]
         if since is not None:
             conditions.append(interactions.c.received_at >= as_utc(since))
         query = (
@@ -361,13 +433,14 @@ class InteractionRecords:
             clauses.append(interactions.c.phone.in_(list(phones)))
         if not clauses:
             return []
-        return await self._all(InteractionRow, select(interactions).where(or_(*clauses)))
+        query = select(interactions).where(interactions.c.tenant == self.tenant, or_(*clauses))
+        return await self._all(InteractionRow, query)
 
     async def page(
         self, where: ListFilter, *, limit: int, after: tuple[datetime, str] | None
     ) -> list[InteractionRow]:
         """Newest activity first; keyset pagination on (last_activity_at, id)."""
-        query = _filtered(select(interactions), where)
+        query = self._filtered(select(interactions), where)
         if after is not None:
             at, last_id = as_utc(after[0]), after[1]
             query = query.where(
@@ -380,10 +453,14 @@ class InteractionRecords:
         return await self._all(InteractionRow, query)
 
     async def matching(self, where: ListFilter) -> list[InteractionRow]:
-        return await self._all(InteractionRow, _filtered(select(interactions), where))
+        return await self._all(InteractionRow, self._filtered(select(interactions), where))
 
     async def count(self, where: ListFilter) -> int:
-        query = _filtered(select(func.count()).select_from(interactions), where)
+        if not where.search:  # whole days from the rollup, the edge days from the rows
+            return await self.counters.count(
+                Filter(where.since, where.until, where.goal, where.channel, where.type, where.statuses)
+            )
+        query = self._filtered(select(func.count()).select_from(interactions), where)
         async with reading(self._engine) as conn:
             return int((await conn.execute(query)).scalar_one())
 
@@ -393,6 +470,7 @@ class InteractionRecords:
         query = (
             select(messages.c.interaction_id, func.count())
             .where(
+                messages.c.tenant == self.tenant,
                 messages.c.direction == "inbound",
                 messages.c.created_at >= as_utc(since),
                 messages.c.created_at <= as_utc(until),
@@ -403,6 +481,25 @@ class InteractionRecords:
             query = query.where(messages.c.interaction_id == interaction_id)
         async with reading(self._engine) as conn:
             return {row[0]: int(row[1]) for row in await conn.execute(query)}
+
+    def _filtered(self, query: Select[Any], where: ListFilter) -> Select[Any]:
+        c = interactions.c
+        query = query.where(c.tenant == self.tenant)
+        if where.statuses is not None:
+            query = query.where(c.status.in_(list(where.statuses)))
+        for column, value in ((c.goal, where.goal), (c.channel, where.channel), (c.type, where.type)):
+            if value is not None:
+                query = query.where(column == value)
+        if where.since is not None:
+            query = query.where(c.received_at >= as_utc(where.since))
+        if where.until is not None:
+            query = query.where(c.received_at < as_utc(where.until))
+        if where.search and where.search.strip():
+            query = query.where(search_clause(self._dialect, where.search))
+        return query
+
+    def _mine(self, interaction_id: str) -> Any:
+        return and_(interactions.c.tenant == self.tenant, interactions.c.id == interaction_id)
 
     async def _all(self, kind: type, query: Select[Any]) -> list[Any]:
         async with reading(self._engine) as conn:
@@ -417,43 +514,17 @@ def _not_failed() -> Any:
     return or_(deliveries.c.status.is_(None), deliveries.c.status != FAILED)
 
 
-_PHONE_LIKE = re.compile(r"[\d\s().+-]+")
-
-
-def _filtered(query: Select[Any], where: ListFilter) -> Select[Any]:
-    c = interactions.c
-    if where.statuses is not None:
-        query = query.where(c.status.in_(list(where.statuses)))
-    for column, value in ((c.goal, where.goal), (c.channel, where.channel), (c.type, where.type)):
-        if value is not None:
-            query = query.where(column == value)
-    if where.since is not None:
-        query = query.where(c.received_at >= as_utc(where.since))
-    if where.until is not None:
-        query = query.where(c.received_at < as_utc(where.until))
-    if where.search:
-        pattern = f"%{where.search.strip().lower()}%"
-        clauses = [
-            func.lower(c.name).like(pattern),
-            func.lower(c.summary).like(pattern),
-            func.lower(c.request).like(pattern),
-            c.phone.like(pattern),
-            func.lower(c.source).like(pattern),
-            c.job_number.like(pattern),
-        ]
-        # A phone as a CSR types it — "(720) 555-0193", "720-555-0193" — matches on its digits.
-        digits = re.sub(r"\D", "", where.search)
-        if len(digits) >= 4 and _PHONE_LIKE.fullmatch(where.search.strip()):
-            clauses.append(c.phone.like(f"%{digits[-10:]}%"))
-        query = query.where(or_(*clauses))
-    return query
-
-
 async def _history(
-    conn: AsyncConnection, interaction_id: str, from_status: str | None, change: StatusChange, at: datetime
+    conn: AsyncConnection,
+    tenant: str,
+    interaction_id: str,
+    from_status: str | None,
+    change: StatusChange,
+    at: datetime,
 ) -> None:
     await conn.execute(
         insert(status_history).values(
+            tenant=tenant,
             interaction_id=interaction_id,
             from_status=from_status,
             to_status=change.to_status,

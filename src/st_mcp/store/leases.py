@@ -15,11 +15,12 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import anyio
-from sqlalchemy import delete, insert, update
+from sqlalchemy import ColumnElement, delete, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from st_mcp.store.schema import leases
+from st_mcp.store.tenancy import DEFAULT_TENANT
 
 log = logging.getLogger("st_mcp.store")
 
@@ -30,19 +31,27 @@ class LeaseTimeout(Exception):
 
 @contextlib.asynccontextmanager
 async def lease(
-    engine: AsyncEngine, name: str, *, ttl: float = 30.0, wait: float = 20.0, poll: float = 0.02
+    engine: AsyncEngine,
+    name: str,
+    *,
+    tenant: str = DEFAULT_TENANT,
+    ttl: float = 30.0,
+    wait: float = 20.0,
+    poll: float = 0.02,
 ) -> AsyncIterator[None]:
+    """Hold ``tenant``'s lease ``name`` (another tenant's lease of the same name is another lease)."""
     holder = uuid.uuid4().hex
+    mine = (leases.c.tenant == tenant) & (leases.c.name == name)
     with anyio.move_on_after(wait) as scope:
         while True:
-            if await _try_take(engine, name, holder, ttl):
+            if await _try_take(engine, tenant, name, holder, ttl):
                 break
             await anyio.sleep(poll)
     if scope.cancelled_caught:
         raise LeaseTimeout(f"{name} stayed busy for {wait:.0f} s")
     try:
         async with anyio.create_task_group() as renewing:
-            renewing.start_soon(_renew, engine, name, holder, ttl)
+            renewing.start_soon(_renew, engine, mine, name, holder, ttl)
             try:
                 yield
             finally:
@@ -55,10 +64,10 @@ async def lease(
     finally:
         with anyio.CancelScope(shield=True):
             async with engine.begin() as conn:
-                await conn.execute(delete(leases).where(leases.c.name == name, leases.c.holder == holder))
+                await conn.execute(delete(leases).where(mine, leases.c.holder == holder))
 
 
-async def _renew(engine: AsyncEngine, name: str, holder: str, ttl: float) -> None:
+async def _renew(engine: AsyncEngine, mine: ColumnElement[bool], name: str, holder: str, ttl: float) -> None:
     """Push the lease's expiry forward while its holder works; a failed renewal is retried next round."""
     while True:
         await anyio.sleep(ttl / 3)
@@ -66,20 +75,22 @@ async def _renew(engine: AsyncEngine, name: str, holder: str, ttl: float) -> Non
             async with engine.begin() as conn:
                 await conn.execute(
                     update(leases)
-                    .where(leases.c.name == name, leases.c.holder == holder)
+                    .where(mine, leases.c.holder == holder)
                     .values(expires_at=datetime.now(UTC) + timedelta(seconds=ttl))
                 )
         except Exception:
             log.warning("lease %s: renewal failed; retrying", name, exc_info=True)
 
 
-async def _try_take(engine: AsyncEngine, name: str, holder: str, ttl: float) -> bool:
+async def _try_take(engine: AsyncEngine, tenant: str, name: str, holder: str, ttl: float) -> bool:
     now = datetime.now(UTC)
     try:
         async with engine.begin() as conn:
-            await conn.execute(delete(leases).where(leases.c.name == name, leases.c.expires_at < now))
+            expired = (leases.c.tenant == tenant) & (leases.c.name == name) & (leases.c.expires_at < now)
+            await conn.execute(delete(leases).where(expired))
+            expires = now + timedelta(seconds=ttl)
             await conn.execute(
-                insert(leases).values(name=name, holder=holder, expires_at=now + timedelta(seconds=ttl))
+                insert(leases).values(tenant=tenant, name=name, holder=holder, expires_at=expires)
             )
     except IntegrityError:
         return False

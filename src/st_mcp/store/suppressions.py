@@ -17,6 +17,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from st_mcp.store.schema import suppressions
+from st_mcp.store.tenancy import DEFAULT_TENANT
 from st_mcp.store.times import as_utc, aware
 from st_mcp.store.transaction import reading, writing
 
@@ -43,15 +44,21 @@ class OptChange:
     reason: str
 
 
-async def apply_opt_change(conn: AsyncConnection, change: OptChange) -> None:
+async def apply_opt_change(conn: AsyncConnection, change: OptChange, *, tenant: str = DEFAULT_TENANT) -> None:
+    """Write ``change`` to ``tenant``'s list (a STOP to one business does not opt out of another's)."""
     if change.kind == "in":
         await conn.execute(
             update(suppressions)
-            .where(suppressions.c.phone == change.phone, suppressions.c.active.is_(True))
+            .where(
+                suppressions.c.tenant == tenant,
+                suppressions.c.phone == change.phone,
+                suppressions.c.active.is_(True),
+            )
             .values(active=False, opted_in_at=change.at)
         )
         return
     values = {
+        "tenant": tenant,
         "phone": change.phone,
         "active": True,
         "opted_out_at": change.at,
@@ -66,7 +73,7 @@ async def apply_opt_change(conn: AsyncConnection, change: OptChange) -> None:
     # A second STOP while already suppressed keeps the first opt-out (and its confirmation state).
     await conn.execute(
         statement.on_conflict_do_update(
-            index_elements=[suppressions.c.phone],
+            index_elements=[suppressions.c.tenant, suppressions.c.phone],
             set_=values,
             where=suppressions.c.active.is_(False),
         )
@@ -74,13 +81,18 @@ async def apply_opt_change(conn: AsyncConnection, change: OptChange) -> None:
 
 
 class SuppressionList:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *, tenant: str = DEFAULT_TENANT) -> None:
         self._engine = engine
+        self.tenant = tenant
 
     async def active(self, phone: str | None) -> Suppression | None:
         if not phone:
             return None
-        query = select(suppressions).where(suppressions.c.phone == phone, suppressions.c.active.is_(True))
+        query = select(suppressions).where(
+            suppressions.c.tenant == self.tenant,
+            suppressions.c.phone == phone,
+            suppressions.c.active.is_(True),
+        )
         async with reading(self._engine) as conn:
             row = (await conn.execute(query)).mappings().first()
         if row is None:
@@ -99,7 +111,9 @@ class SuppressionList:
         if not phones:
             return set()
         query = select(suppressions.c.phone).where(
-            suppressions.c.phone.in_(list(set(phones))), suppressions.c.active.is_(True)
+            suppressions.c.tenant == self.tenant,
+            suppressions.c.phone.in_(list(set(phones))),
+            suppressions.c.active.is_(True),
         )
         async with reading(self._engine) as conn:
             return {row[0] for row in await conn.execute(query)}
@@ -107,13 +121,14 @@ class SuppressionList:
     async def suppress(self, change: OptChange) -> None:
         """An opt-out learned outside a logged message (a carrier's "unsubscribed" answer)."""
         async with writing(self._engine) as conn:
-            await apply_opt_change(conn, change)
+            await apply_opt_change(conn, change, tenant=self.tenant)
 
     async def claim_confirmation(self, phone: str, now: datetime, within: timedelta) -> bool:
         """Take the one confirmation an opt-out allows; False if it was used or the 5 minutes passed."""
         statement = (
             update(suppressions)
             .where(
+                suppressions.c.tenant == self.tenant,
                 suppressions.c.phone == phone,
                 suppressions.c.active.is_(True),
                 suppressions.c.confirmation_sent_at.is_(None),

@@ -20,12 +20,25 @@ from contextvars import ContextVar
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from st_mcp.store.tenancy import DEFAULT_TENANT
+
 _CURRENT: ContextVar[AsyncConnection | None] = ContextVar("st_mcp_serialized_connection", default=None)
 
 
 def _pg_key(key: str) -> int:
     """A stable signed 64-bit advisory lock key for ``key`` (the same in every process)."""
     return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big", signed=True)
+
+
+def advisory_key(name: str, tenant: str) -> int:
+    """The PostgreSQL advisory lock key of ``tenant``'s lock ``name`` (e.g. its audit chain's head)."""
+    return _pg_key(tenant_key(tenant, name))
+
+
+def tenant_key(tenant: str, key: str) -> str:
+    """A lock's name within its tenant: two tenants' "lead:+1720…" are two locks, never one. (The unit
+    separator cannot occur in a tenant's name, so no tenant's key can spell another's.)"""
+    return f"{tenant}\x1f{key}"
 
 
 async def _lock(conn: AsyncConnection, key: str) -> None:
@@ -39,10 +52,14 @@ def _current(engine: AsyncEngine) -> AsyncConnection | None:
 
 
 @contextlib.asynccontextmanager
-async def serialized(engine: AsyncEngine, *keys: str) -> AsyncIterator[AsyncConnection]:
-    """Hold the locks of ``keys`` for one transaction, committed when the block ends without error.
-    Re-entrant: inside a serialized section of the same engine, the extra keys are locked on its
-    connection and the outer section commits."""
+async def serialized(
+    engine: AsyncEngine, *keys: str, tenant: str = DEFAULT_TENANT
+) -> AsyncIterator[AsyncConnection]:
+    """Hold the locks of ``keys`` (``tenant``'s) for one transaction, committed when the block ends without
+    error. Re-entrant: inside a serialized section of the same engine, the extra keys are locked on its
+    connection and the outer section commits. (On SQLite the lock is the database's one write lock, which
+    every tenant shares; on PostgreSQL each tenant's keys are their own.)"""
+    keys = tuple(tenant_key(tenant, key) for key in keys)
     outer = _current(engine)
     if outer is not None:
         for key in sorted(set(keys)):

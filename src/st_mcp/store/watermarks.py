@@ -10,23 +10,30 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from st_mcp.store.schema import watermarks
+from st_mcp.store.tenancy import DEFAULT_TENANT
 from st_mcp.store.times import as_utc, aware
 
 
 class Watermarks:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *, tenant: str = DEFAULT_TENANT) -> None:
         self._engine = engine
+        self.tenant = tenant
 
     async def get(self, name: str) -> datetime | None:
         async with self._engine.connect() as conn:
-            found = (await conn.execute(select(watermarks.c.value).where(watermarks.c.name == name))).scalar()
+            query = select(watermarks.c.value).where(
+                watermarks.c.tenant == self.tenant, watermarks.c.name == name
+            )
+            found = (await conn.execute(query)).scalar()
         return aware(found) if found is not None else None
 
     async def first(self, name: str, value: datetime) -> datetime:
         """The value stored under ``name``, storing ``value`` if there is none (the first writer wins)."""
         try:
             async with self._engine.begin() as conn:
-                await conn.execute(insert(watermarks).values(name=name, value=as_utc(value)))
+                await conn.execute(
+                    insert(watermarks).values(tenant=self.tenant, name=name, value=as_utc(value))
+                )
             return value
         except IntegrityError:
             found = await self.get(name)
@@ -40,6 +47,10 @@ class Watermarks:
         async with self._engine.begin() as conn:
             await conn.execute(
                 update(watermarks)
-                .where(watermarks.c.name == name, watermarks.c.value < as_utc(value))
+                .where(
+                    watermarks.c.tenant == self.tenant,
+                    watermarks.c.name == name,
+                    watermarks.c.value < as_utc(value),
+                )
                 .values(value=as_utc(value))
             )

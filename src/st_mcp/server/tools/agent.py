@@ -16,7 +16,7 @@ from st_mcp.server.guard import app_context
 from st_mcp.server.tools.registry import tool
 from st_mcp.services.availability import SlotOffer, Urgency
 from st_mcp.services.booking import BookingResult, CancelResult, JobStatusResult, RescheduleResult
-from st_mcp.services.customers import CreatedCustomerResult, LookupResult
+from st_mcp.services.customers import LOOKUP_SECTIONS, CreatedCustomerResult, LookupResult, LookupSection
 from st_mcp.services.errors import UserInputError
 from st_mcp.services.escalation import EscalationReason, EscalationResult
 
@@ -46,16 +46,30 @@ async def lookup_customer(
     phone: Phone | None = None,
     name: Annotated[str | None, Field(description="Customer name, or part of it")] = None,
     email: Annotated[str | None, Field(description="E-mail address on file")] = None,
+    include: Annotated[
+        list[LookupSection] | None,
+        Field(
+            max_length=len(LOOKUP_SECTIONS),
+            description=(
+                "Extra sections, fetched at the same time: 'appointments' (upcoming visits — when the "
+                "caller asks about one), 'recent_jobs', 'memberships'. Leave out for a fast lookup."
+            ),
+        ),
+    ] = None,
 ) -> LookupResult:
     """Find the caller in ServiceTitan by phone (best), name or e-mail.
 
     Use this first on every call or text, before offering windows or booking: it returns each
-    matching customer with locations (and whether each is in the service area), recent jobs,
-    upcoming appointments, memberships and the do-not-service flag, plus the caller's phone in E.164.
+    matching customer with phones, e-mails, locations (and whether each is in the service area) and
+    the do-not-service flag, plus the caller's phone in E.164. Ask for include=["appointments"] when
+    the caller may be calling about a visit already booked, "recent_jobs" for a repeat problem, and
+    "memberships" before talking about a plan; sections not asked for come back as null.
     Do not use it to create anyone — use create_customer when nothing matches.
     """
     app = app_context(ctx)
-    return await app.customers.lookup(phone=phone, name=name, email=email, now=app.clock())
+    return await app.customers.lookup(
+        phone=phone, name=name, email=email, now=app.clock(), include=include or ()
+    )
 
 
 @tool(

@@ -7,7 +7,14 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-Goal = Literal["Speed to Lead", "Inbound SMS", "Inbound Voice"]
+Goal = Literal[
+    "Speed to Lead",
+    "Inbound SMS",
+    "Inbound Voice",
+    "Post-Job Follow-up",
+    "Estimate Follow-up",
+    "Maintenance Reminder",
+]
 Channel = Literal["SMS Agent", "Voice Agent"]
 InteractionType = Literal["Lead", "Customer"]
 Direction = Literal["inbound", "outbound"]

@@ -11,7 +11,7 @@ import base64
 import dataclasses
 import json
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal, TypeVar
@@ -41,7 +41,7 @@ from st_mcp.services.interactions.models import (
     StatusResult,
     ThreadItem,
 )
-from st_mcp.services.interactions.stats import compute
+from st_mcp.services.interactions.stats import open_statuses, summarize
 from st_mcp.services.interactions.summary import generated_summary
 from st_mcp.services.interactions.takeover import ensure_agent_may_act
 from st_mcp.services.optout import DEFAULT as DEFAULT_OPT_OUT
@@ -49,6 +49,7 @@ from st_mcp.services.optout import OptOutDetector, is_help, is_opt_in
 from st_mcp.services.outreach.gate import Clearance, ComplianceGate, Purpose
 from st_mcp.services.phones import mask_phone, normalize_phone
 from st_mcp.services.reference import ReferenceData
+from st_mcp.store.counters import Filter
 from st_mcp.store.deliveries import PENDING
 from st_mcp.store.interactions import (
     CallRow,
@@ -104,6 +105,10 @@ class Interactions:
         self._opt_out = opt_out
         # Called with each new lead that may be contacted (Started); what they return joins the note.
         self.on_new_lead: list[Callable[[IngestResult], Awaitable[str | None]]] = []
+        # Called when the lead queue gains work: a new lead to text, a reply waiting for an answer.
+        self.on_queue_changed: list[Callable[[], Awaitable[None]]] = []
+        # Called after a lead's text is committed: (the interaction as it was, the text, the result).
+        self.on_inbound: list[Callable[[InteractionRow, str, MessageResult], Awaitable[None]]] = []
         self._gate = gate
         self._suppressions = suppressions
         self._help_text = help_text
@@ -134,6 +139,9 @@ class Interactions:
         goal: Goal = "Speed to Lead",
         channel: Channel = "SMS Agent",
         kind: InteractionType = "Lead",
+        dedupe: bool = True,
+        links: Mapping[str, object] | None = None,
+        reason: str | None = None,
     ) -> IngestResult:
         if not name or not name.strip():
             raise UserInputError("'name' is required: the lead's name as received.")
@@ -145,10 +153,11 @@ class Interactions:
         short(summary or "", "summary", MAX_TEXT)
         short(zip_code or "", "zip", 10)
         e164 = normalize_phone(phone)
-        if (existing := await self._recent_for_phone(e164)) is not None:
+        if dedupe and (existing := await self._recent_for_phone(e164)) is not None:
             return self._duplicate(existing)  # before asking ServiceTitan anything
         in_area = None
-        status, reason = s.STARTED, None
+        status, received_reason = s.STARTED, reason
+        reason = None
         if zip_code:
             area = await self._catalog.service_area(zip_code)
             in_area = area.in_area
@@ -158,8 +167,8 @@ class Interactions:
         interaction_id = _new_id("int")
         # The dedupe and the insert as one step per phone: the same lead arriving twice at once (the
         # webhook and the poller, two replicas) opens one interaction.
-        async with serialized(self._records.engine, f"lead:{e164}"):
-            if (existing := await self._recent_for_phone(e164)) is not None:
+        async with serialized(self._records.engine, f"lead:{e164}", tenant=self._records.tenant):
+            if dedupe and (existing := await self._recent_for_phone(e164)) is not None:
                 return self._duplicate(existing)
             now = self._now()
             await self._records.create(
@@ -186,9 +195,10 @@ class Interactions:
                     "last_activity_at": now,
                     "inbound_count": 0,
                     "outbound_count": 0,
+                    **(links or {}),
                 },
                 actor=principal.name,
-                reason=reason or "lead received",
+                reason=reason or received_reason or "lead received",
             )
         note = (
             f"Dismissed: {reason}. Do not contact this lead about booking."
@@ -207,7 +217,12 @@ class Interactions:
             for hook in self.on_new_lead:
                 if said := await hook(result):
                     result = result.model_copy(update={"note": said})
+            await self._queue_changed()
         return result
+
+    async def _queue_changed(self) -> None:
+        for listener in self.on_queue_changed:
+            await listener()
 
     async def _recent_for_phone(self, e164: str) -> InteractionRow | None:
         window = self._now() - timedelta(hours=self._settings.dedupe_hours)
@@ -246,7 +261,10 @@ class Interactions:
         body = _text(text)
         row = await self._resolve(interaction_id, phone, inbound=direction == "inbound", principal=principal)
         if direction == "inbound":
-            return await self.record_inbound(principal, row, body, channel=channel, receipt=receipt)
+            result = await self.record_inbound(principal, row, body, channel=channel, receipt=receipt)
+            for hook in self.on_inbound:  # e.g. a post-job rating reply (services/lifecycle/survey.py)
+                await hook(row, body, result)
+            return result
         # A platform that delivers texts itself still passes the gate before it may record one sent.
         reserved = await self.reserve_message(
             principal, row, body, channel=channel, gate_channel="voice" if channel == "voice" else "sms"
@@ -321,7 +339,7 @@ class Interactions:
         processes, are decided one after the other, each seeing the other's touch); record the gate's
         decision after the commit."""
         try:
-            async with serialized(self._records.engine, _lead_key(row)):
+            async with serialized(self._records.engine, _lead_key(row), tenant=self._records.tenant):
                 fresh = await self.row(row.id)
                 now = self._now()  # one instant: what the gate decided at is what the touch says
                 clearance = await self._gate.decide(
@@ -357,7 +375,7 @@ class Interactions:
         """The lead's own message: opt-out/opt-in/HELP detection, temperature, suppression — one commit,
         in the lead's serialized section (a STOP and a send for the same lead never interleave).
         ``receipt``: the webhook delivery it came with; a replay raises ``AlreadyReceived``, unchanged."""
-        async with serialized(self._records.engine, _lead_key(row)):
+        async with serialized(self._records.engine, _lead_key(row), tenant=self._records.tenant):
             row = await self.row(row.id)
             now = self._now()
             values = {"inbound_count": row.inbound_count + 1, "last_inbound_at": now, "last_activity_at": now}
@@ -376,6 +394,7 @@ class Interactions:
                 ),
             )
         status = change.to_status if change else row.status
+        await self._queue_changed()
         opted_out = opt is not None and opt.kind == "out"
         help_text = self._help_text if is_help(body) else None
         note = _message_note("inbound", status, row.status, opted_out=opted_out)
@@ -432,7 +451,7 @@ class Interactions:
         if direction == "outbound":
             result, _ = await self._through_gate(principal, row, "voice", "conversation", write)
             return result
-        async with serialized(self._records.engine, _lead_key(row)):
+        async with serialized(self._records.engine, _lead_key(row), tenant=self._records.tenant):
             return await write(await self.row(row.id), None, self._now())
 
     async def _write_call(
@@ -582,7 +601,7 @@ class Interactions:
         if change is not None:
             self._check(row, change, by_ai=by_ai)
         try:
-            async with serialized(self._records.engine, _lead_key(row)):
+            async with serialized(self._records.engine, _lead_key(row), tenant=self._records.tenant):
                 await write()
         except StaleStatus:
             raise UserInputError(
@@ -671,6 +690,12 @@ class Interactions:
             row, principal, values, StatusChange(target, f"booked job {job_number}", principal.name)
         )
 
+    async def link_customer(self, interaction_id: str, *, customer_id: int, location_id: int | None) -> None:
+        """Link a conversation the server opened about a known customer (an estimate, a tune-up) to them."""
+        row = await self.row(interaction_id)
+        values = {"customer_id": customer_id, "location_id": location_id}
+        await self._records.update(row.id, values, expected_status=row.status, at=self._now())
+
     async def record_escalation(
         self, principal: Principal, interaction_id: str, *, status: str, note: str
     ) -> str:
@@ -678,6 +703,29 @@ class Interactions:
         values = {"status_reason": note[:500], "last_activity_at": self._now()}
         result = await self._change(row, principal, values, StatusChange(status, note[:500], principal.name))
         return result.status
+
+    async def record_event(
+        self, principal: Principal, interaction_id: str, note: str, values: Mapping[str, object] | None = None
+    ) -> str:
+        """Something happened around this conversation that changes nothing about its status (a callback
+        asked for, the technician dispatched, a job completed): written to its history, status unchanged.
+        ``values``: fields to set with it (the post-job rating as the outcome, the summary)."""
+        row = await self.row(interaction_id)
+        now = self._now()
+        await self._apply(
+            row,
+            None,
+            by_ai=principal.is_ai,
+            write=lambda: self._records.add_event(
+                row.id,
+                # Not the lead's or the agent's activity: last_activity_at stays (it orders conversations).
+                dict(values or {}),
+                expected_status=row.status,
+                event=StatusChange(row.status, note[:500], principal.name),
+                at=now,
+            ),
+        )
+        return row.status
 
     async def check_may_book(
         self,
@@ -850,9 +898,14 @@ class Interactions:
         since = as_utc(since) if since else until - DEFAULT_PERIOD
         if since >= until:
             raise UserInputError("'since' must be before 'until'.")
-        rows = await self._records.matching(ListFilter(goal=goal, since=since, until=until))
-        inbound = await self._records.inbound_counts_since(until - timedelta(hours=24), until)
-        values = compute(rows, inbound, high_activity_inbound=self._settings.high_activity_inbound)
+        # Summed by the database from the daily rollup and the edge days' rows (store/counters.py).
+        where = Filter(since=since, until=until, goal=goal)
+        tally = await self._records.counters.tally(where)
+        threshold = self._settings.high_activity_inbound
+        high = await self._records.counters.high_activity(
+            where, open_statuses=open_statuses(), threshold=threshold, window_end=until
+        )
+        values = summarize(tally, high_activity=high, high_activity_inbound=threshold)
         return InteractionStats(since=since, until=until, goal=goal, **values)  # type: ignore[arg-type]
 
 

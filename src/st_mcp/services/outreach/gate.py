@@ -52,11 +52,12 @@ class GateDecision:
 DecisionRecorder = Callable[[GateDecision], Awaitable[None]]
 
 
-def audited(audit: AuditTrail) -> DecisionRecorder:
-    """Every decision of the gate — allowed or blocked — as a ``compliance`` audit event."""
+def audited(audit: AuditTrail, tenant: str) -> DecisionRecorder:
+    """Every decision of the gate — allowed or blocked — as a ``compliance`` audit event (and counted
+    for ``tenant``)."""
 
     async def record(decision: GateDecision) -> None:
-        metrics.observe_gate(decision.rule, decision.allowed)
+        metrics.observe_gate(decision.rule, decision.allowed, tenant)
         await audit.record_decision(
             "compliance",
             principal=decision.principal.name,

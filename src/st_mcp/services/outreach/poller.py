@@ -8,11 +8,9 @@ taken in (by its ServiceTitan id) is skipped, so overlapping polls are harmless.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-import anyio
 from pydantic import BaseModel
 
 from st_mcp.policy.identity import SYSTEM_ROLE, Principal
@@ -20,13 +18,13 @@ from st_mcp.services.customers import Customers
 from st_mcp.services.errors import UserInputError
 from st_mcp.services.interactions.models import IngestResult
 from st_mcp.services.interactions.service import Interactions
+from st_mcp.services.periodic import Leader, repeat
 from st_mcp.services.reference import ReferenceData
 from st_mcp.servicetitan import ServiceTitanClient
 from st_mcp.servicetitan.models.crm import Lead
 from st_mcp.store.interactions import InteractionRecords
 from st_mcp.store.watermarks import Watermarks
 
-log = logging.getLogger("st_mcp.leads")
 POLLER = Principal("leads-poller", SYSTEM_ROLE)
 WATERMARK = "servicetitan-leads"
 
@@ -118,13 +116,9 @@ class LeadPoller:
         return campaign.name if campaign else None
 
 
-async def poll_forever(poller: LeadPoller, interval_seconds: int) -> None:
-    """Poll until cancelled; a failed poll is logged and retried at the next interval."""
-    while True:
-        try:
-            result = await poller.poll_once()
-            if result.ingested:
-                log.info("leads poller took in %d lead(s)", len(result.ingested))
-        except Exception:  # a ServiceTitan outage must not stop the server
-            log.exception("leads poller failed; retrying in %d s", interval_seconds)
-        await anyio.sleep(interval_seconds)
+async def poll_forever(poller: LeadPoller, interval_seconds: int, *, leader: Leader | None = None) -> None:
+    async def once() -> str | None:
+        result = await poller.poll_once()
+        return f"took in {len(result.ingested)} lead(s)" if result.ingested else None
+
+    await repeat("leads poller", interval_seconds, once, leader=leader)

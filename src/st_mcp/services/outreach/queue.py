@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from st_mcp import metrics
+from st_mcp.config_tenants import DEFAULT_TENANT
 from st_mcp.policy.identity import SYSTEM_ROLE, Principal
 from st_mcp.policy.quiet_hours import moment_label
 from st_mcp.services.interactions import statuses as s
@@ -38,7 +39,10 @@ class LeadQueueService:
         suppressions: SuppressionList,
         settings: CadenceSettings,
         clock: Callable[[], datetime],
+        *,
+        tenant: str = DEFAULT_TENANT,
     ) -> None:
+        self._tenant = tenant  # the metrics' label
         self._records = records
         self._interactions = interactions
         self._gate = gate
@@ -69,7 +73,7 @@ class LeadQueueService:
                 due.append((row, step))
         replies = await self._records.last_inbound_texts([row.id for row, _ in due])
         items = [self._item(row, step, touches[row.id], replies.get(row.id)) for row, step in due]
-        metrics.observe_lead_queue(len(items), len(upcoming))
+        metrics.observe_lead_queue(len(items), len(upcoming), self._tenant)
         # What may go out now first; among those, replies, then new leads, then follow-ups.
         items.sort(key=lambda item: (not item.can_send_now, _PRIORITY[item.action], item.due_at))
         items = items[:limit]

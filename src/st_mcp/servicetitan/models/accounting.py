@@ -18,6 +18,16 @@ class InvoiceRef(StModel):
     name: str | None = None
 
 
+class InvoiceItem(StModel):
+    id: int
+    description: str | None = None
+    skuName: str | None = None
+    type: str | None = None
+    quantity: str | None = None  # money and quantities as strings, like the invoice's totals
+    price: str | None = None
+    total: str | None = None
+
+
 class Invoice(StModel):
     id: int
     referenceNumber: str | None = None
@@ -33,6 +43,7 @@ class Invoice(StModel):
     businessUnit: InvoiceRef | None = None
     job: InvoiceJobRef | None = None
     summary: str | None = None
+    items: list[InvoiceItem] | None = None
     active: bool = True
     createdOn: datetime | None = None
     modifiedOn: datetime | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator, Mapping
 from typing import Any, TypeVar
 
@@ -12,6 +13,12 @@ from st_mcp.servicetitan.models.common import Page, StRequest
 from st_mcp.servicetitan.pagination import DEFAULT_ITER_PAGE_SIZE, iterate_pages
 
 M = TypeVar("M", bound=BaseModel)
+
+
+@functools.cache
+def page_of(model: type[M]) -> type[Page[M]]:
+    """``Page[model]``, parametrized once per model: pydantic rebuilt it on many list calls (6 % of CPU)."""
+    return Page[model]  # type: ignore[valid-type]
 
 
 class ResourceGroup:
@@ -32,7 +39,7 @@ class ResourceGroup:
     ) -> Page[M]:
         query = {**params, "page": page, "pageSize": page_size, "includeTotal": include_total or None}
         body = await self._http.send("GET", self.module, path, params=query)
-        return Page[model].model_validate(body)  # type: ignore[valid-type]
+        return page_of(model).model_validate(body)
 
     def _iterate(
         self,

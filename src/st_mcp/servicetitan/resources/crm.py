@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 
+from st_mcp.servicetitan.models.bookings import Booking, CreateBookingRequest
 from st_mcp.servicetitan.models.common import ActiveFilter, Note, NoteInput, Page
 from st_mcp.servicetitan.models.crm import (
     Contact,
@@ -149,3 +150,14 @@ class CrmApi(ResourceGroup):
 
     async def dismiss_lead(self, lead_id: int, body: DismissLeadRequest) -> None:
         await self._write("POST", f"leads/{lead_id}/dismiss", body)
+
+    # Bookings (booking-request mode: a request a CSR confirms, instead of a job)
+    async def create_booking(self, provider_id: int, body: CreateBookingRequest) -> Booking:
+        return await self._write("POST", f"booking-provider/{provider_id}/bookings", body, Booking)
+
+    async def get_booking(self, provider_id: int, booking_id: int) -> Booking:
+        return await self._get(f"booking-provider/{provider_id}/bookings/{booking_id}", Booking)
+
+    async def find_bookings(self, provider_id: int, *, external_id: str) -> Page[Booking]:
+        params = {"externalId": external_id}
+        return await self._list(f"booking-provider/{provider_id}/bookings", Booking, params, page_size=5)

@@ -74,6 +74,9 @@ class JpmApi(ResourceGroup):
     async def create_job_note(self, job_id: int, body: NoteInput) -> Note:
         return await self._write("POST", f"jobs/{job_id}/notes", body, Note)
 
+    async def list_job_notes(self, job_id: int, *, page_size: int = 50) -> Page[Note]:
+        return await self._list(f"jobs/{job_id}/notes", Note, {}, page_size=page_size)
+
     async def list_job_cancel_reasons(self) -> Page[JobCancelReason]:
         return await self._list("job-cancel-reasons", JobCancelReason, {}, page_size=200)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from st_mcp.store.schema import metadata
+from st_mcp.store.schema import managed_by_database, metadata
 
 connection = context.config.attributes.get("connection")
 if connection is None:  # pragma: no cover - only reachable by running the alembic CLI by hand
@@ -20,6 +20,7 @@ context.configure(
     # SQLite alters a table by copying it; batch mode does that for ALTER COLUMN and DROP COLUMN.
     render_as_batch=connection.dialect.name == "sqlite",
     compare_type=True,
+    include_name=lambda name, kind, _parent: not managed_by_database(name),
 )
 with context.begin_transaction():
     context.run_migrations()

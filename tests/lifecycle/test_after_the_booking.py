@@ -8,6 +8,7 @@ The job-events watcher is the server's background task; here each test runs one 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import anyio
 import pytest
@@ -15,6 +16,7 @@ from mcp import Client
 from sqlalchemy import select
 
 from st_mcp.server import create_server
+from st_mcp.store.lifecycle import SENT, JobEvent
 from st_mcp.store.schema import job_events
 from tests.server.conftest import Harness, ok, refused
 
@@ -210,6 +212,49 @@ async def test_a_pass_cut_off_after_reading_the_feeds_loses_no_event(
     assert result["events"] == [f"job {booked.job_number}: dispatched"] and result["texts_sent"] == 1
     assert len(texts_to(harness)) == 1
     assert (await poll(harness))["texts_sent"] == 0, "read again, nothing is sent twice"
+
+
+@pytest.mark.parametrize("dies", ["before the text left", "after the text left"])
+@pytest.mark.parametrize("status", ["Dispatched", "Completed"])
+async def test_a_pass_cut_off_while_texting_sends_the_text_once(
+    harness: Harness, client: Client, monkeypatch: pytest.MonkeyPatch, status: str, dies: str
+) -> None:
+    """A watcher whose replica dies while it texts ("on the way", or the post-job survey) — before the text
+    reached the gate, or after it left but before the watcher wrote it down — leaves the next pass (another
+    replica's) to finish: the lead gets the text once, and the survey keeps its one conversation."""
+    booked = await booked_and_noted(harness, client)
+    advance(harness, booked.job_id, "Dispatched")
+    if status == "Completed":
+        assert (await poll(harness))["texts_sent"] == 1  # "on the way"
+        advance(harness, booked.job_id, "Completed")
+    before = len(texts_to(harness))
+    watcher = harness.app.lifecycle.watcher
+    settle = watcher._records.settle
+
+    async def dies_before(*_args: object, **_kwargs: object) -> None:
+        raise ConnectionError("the replica died before the text reached the gate")
+
+    async def dies_after(event: JobEvent, to: str, **kwargs: Any) -> bool:
+        if to == SENT:
+            raise ConnectionError("the replica died after the text left")
+        return await settle(event, to, **kwargs)
+
+    with monkeypatch.context() as patch:
+        if dies == "before the text left":
+            patch.setattr(harness.app.outreach, "send_message", dies_before)
+        else:
+            patch.setattr(watcher._records, "settle", dies_after)
+        with pytest.raises(ConnectionError):
+            await poll(harness)
+    assert len(texts_to(harness)) == before + (dies == "after the text left")
+    await poll(harness)
+    assert (await poll(harness))["texts_sent"] == 0
+    assert len(texts_to(harness)) == before + 1
+    event = "completed" if status == "Completed" else "dispatched"
+    [row] = [e for e in await watcher._records.for_job(booked.job_id) if e.event == event]
+    assert row.text_status == SENT
+    if status == "Completed":
+        assert len((await ok(client, "list_interactions", {"goal": "Post-Job Follow-up"}))["items"]) == 1
 
 
 async def test_two_watchers_on_one_database_text_once(harness: Harness, client: Client) -> None:

@@ -1,5 +1,5 @@
 """The job-events watcher's memory: each export feed's continuation token, and each job event seen once
-with the text it asks for (pending → sent | expired | skipped)."""
+with the text it asks for (pending → sending → sent | expired | skipped; a held text goes back to pending)."""
 
 from __future__ import annotations
 
@@ -12,11 +12,14 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from st_mcp.store.schema import export_tokens, job_events
+from st_mcp.store.schema import export_tokens, job_events, messages
 from st_mcp.store.times import as_utc, aware
 from st_mcp.store.transaction import reading, writing
 
 PENDING, SENT, EXPIRED, SKIPPED = "pending", "sent", "expired", "skipped"
+# Claimed by a watcher that is handing the text to the gate; a row still "sending" at the next pass was cut
+# off there (its replica died), and the thread says whether the text left.
+SENDING = "sending"
 
 
 @dataclass(slots=True)
@@ -79,7 +82,7 @@ class LifecycleRecords:
             select(job_events)
             .where(
                 job_events.c.tenant == self.tenant,
-                job_events.c.text_status == PENDING,
+                job_events.c.text_status.in_((PENDING, SENDING)),
                 job_events.c.due_at <= as_utc(now),
             )
             .order_by(job_events.c.due_at)
@@ -97,16 +100,33 @@ class LifecycleRecords:
     async def settle(
         self, event: JobEvent, status: str, *, due_at: datetime | None = None, detail: str | None = None
     ) -> bool:
-        """Move a pending text on (only from pending: two watchers never both send it)."""
+        """Move the text on from the status the event was read with (two watchers never both move it)."""
         values: dict[str, Any] = {"text_status": status, "due_at": as_utc(due_at) if due_at else event.due_at}
         if detail is not None:
             values["detail"] = detail
         condition = and_(
-            self._key(event.job_id, event.appointment_id, event.event), job_events.c.text_status == PENDING
+            self._key(event.job_id, event.appointment_id, event.event),
+            job_events.c.text_status == (event.text_status or PENDING),
         )
         async with writing(self._engine) as conn:
             done = await conn.execute(update(job_events).where(condition).values(**values))
-            return bool(done.rowcount == 1)
+        if done.rowcount != 1:
+            return False
+        event.text_status = status
+        return True
+
+    async def outbound_texts_since(self, interaction_id: str, since: datetime) -> list[str]:
+        """The texts that went out on the conversation at or after ``since`` (a claim's moment).
+        The conversation's id is this tenant's (its event row named it); ``self.tenant`` here is
+        ServiceTitan's tenant id, not the deployment's tenant that message rows carry, so the id alone
+        selects them."""
+        query = select(messages.c.text).where(
+            messages.c.interaction_id == interaction_id,
+            messages.c.direction == "outbound",
+            messages.c.created_at >= as_utc(since),
+        )
+        async with reading(self._engine) as conn:
+            return list((await conn.execute(query)).scalars())
 
     def _key(self, job_id: int, appointment_id: int, event: str) -> Any:
         return and_(

@@ -15,6 +15,7 @@ written once (its key), so even an overlap could not.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -37,7 +38,7 @@ from st_mcp.servicetitan import ApiError, ServiceTitanClient
 from st_mcp.servicetitan.models.lifecycle import ExportPage
 from st_mcp.store import Store
 from st_mcp.store.leases import LeaseTimeout, lease
-from st_mcp.store.lifecycle import EXPIRED, PENDING, SENT, SKIPPED, JobEvent, LifecycleRecords
+from st_mcp.store.lifecycle import EXPIRED, PENDING, SENDING, SENT, SKIPPED, JobEvent, LifecycleRecords
 from st_mcp.store.schema import bookings, interactions
 from st_mcp.store.times import as_utc
 from st_mcp.store.transaction import reading
@@ -279,6 +280,8 @@ class JobWatcher:
             await self._drop(event, EXPIRED, prepared, result)
             return
         interaction_id, text = prepared
+        if not await self._claim(event, interaction_id, text, now):
+            return
         try:
             if kind == "survey":
                 sent, opens_at, why = await self._survey.send(interaction_id, text)
@@ -301,6 +304,24 @@ class JobWatcher:
             return
         await self._records.settle(event, SENT, detail=f"sent on {interaction_id}")
         result.texts_sent += 1
+
+    async def _claim(self, event: JobEvent, interaction_id: str, text: str, now: datetime) -> bool:
+        """Mark the text as being sent, with its digest, before it goes to the gate. A pass cut off after the
+        claim (its replica killed, the database gone) leaves the row "sending": the next pass sends it only if
+        the thread holds no text with that digest since the claim — so a watcher that dies between the send
+        and the record never texts twice (and one that dies before the send still texts)."""
+        if event.text_status == SENDING:
+            assert event.due_at is not None  # the claim's moment
+            claimed = (event.detail or "").rsplit(" ", 1)[-1]
+            texts = await self._records.outbound_texts_since(interaction_id, event.due_at)
+            if any(_digest(sent) == claimed for sent in texts):
+                found = f"sent on {interaction_id} (found in the thread)"
+                await self._records.settle(event, SENT, detail=found)
+                return False
+        # A survey's detail keeps the conversation it opened, so a retry does not open a second one.
+        survey = event.text_kind == "survey"
+        where = f"survey:{interaction_id} sending" if survey else f"sending on {interaction_id}"
+        return await self._records.settle(event, SENDING, due_at=now, detail=f"{where} {_digest(text)}")
 
     async def _prepare(self, event: JobEvent) -> tuple[str, str] | str:
         """(interaction, text) to send now, or why it is no longer worth sending."""
@@ -361,6 +382,10 @@ class _Held(Exception):
     def __init__(self, opens_at: datetime | None, why: str) -> None:
         super().__init__(why)
         self.opens_at = opens_at
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.strip().encode()).hexdigest()[:16]
 
 
 def _clock(moment: datetime, zone: ZoneInfo) -> str:

@@ -6,7 +6,7 @@ converts it in ServiceTitan, and the conversion check records the job and tells 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -78,6 +78,9 @@ async def test_book_job_creates_a_booking_not_a_job_and_the_same_key_returns_it(
     assert sandbox.job_types[booking.job_type_id].name == "Heating Repair"  # type: ignore[index]
     assert booking.name == "Jordan Avery" and booking.address is not None and booking.address.zip == "80210"
     assert "Furnace is blowing cold air." in booking.summary and interaction in booking.summary
+    # The office confirms on the number the lead texts from, and finds the customer by id.
+    assert booking.contacts[0] == ("MobilePhone", JORDAN_PHONE, None)
+    assert f"ServiceTitan customer: {JORDAN}" in booking.summary
 
     second = await ok(agent, "book_job", args)
     assert second["booking_id"] == first["booking_id"] and second["replayed"] is True
@@ -186,3 +189,41 @@ async def test_a_conversion_noticed_at_night_is_told_in_the_morning(
     booking_mode.clock.set(datetime(2026, 5, 6, 8, 15, tzinfo=BUSINESS_TZ))
     (told,) = (await conversions.check_once()).converted
     assert told.told is True and len(gateway.sent_to(JORDAN_PHONE)) == 1
+
+
+async def queued(client: Client, interaction: str) -> list[str]:
+    """What the lead queue asks for this conversation now (its actions)."""
+    queue = await ok(client, "get_lead_queue", {"limit": 50})
+    return [item["action"] for item in queue["items"] if item["interaction_id"] == interaction]
+
+
+async def test_a_requested_visit_waits_for_the_office_not_for_follow_ups_and_a_dismissal_ends_it(
+    booking_mode: Harness, agent: Client
+) -> None:
+    """A lead who asked for a visit is not chased while the office decides: the queue lists only their
+    replies. The office dismisses the request in ServiceTitan: the conversation ends as a person's decision,
+    with the reason, and nothing is texted."""
+    sandbox = booking_mode.sandbox
+    args, _, interaction = await request_a_visit(agent, "visit-wait")
+    assert await queued(agent, interaction) == ["first_touch"]
+    await ok(agent, "send_message", {"interaction_id": interaction, "text": "Hi Jordan, when suits you?"})
+    requested = await ok(agent, "book_job", args)
+    for days in (1, 2, 8, 30):  # every follow-up and the abandon would be due by now
+        booking_mode.clock.set(datetime(2026, 5, 5, 11, 0, tzinfo=BUSINESS_TZ) + timedelta(days=days))
+        assert await queued(agent, interaction) == [], f"chased on day {days}"
+    reply = {"interaction_id": interaction, "direction": "inbound", "text": "Any news?"}
+    await ok(agent, "log_message", reply)
+    assert await queued(agent, interaction) == ["reply"]  # a lead waiting on us is still answered
+    gateway = booking_mode.app.outreach.gateway
+    assert isinstance(gateway, SandboxGateway)
+    texts_before = len(gateway.sent_to(JORDAN_PHONE))
+
+    sandbox.bookings[requested["booking_id"]].status = "Dismissed"  # a CSR dismisses it in ServiceTitan
+    checked = await booking_mode.app.revenue.conversions.check_once()
+
+    assert checked.dismissed == [requested["booking_id"]]
+    detail = await ok(agent, "get_interaction", {"interaction_id": interaction})
+    assert detail["status"] == "Dismissed: Human"
+    assert f"dismissed booking request {requested['booking_id']}" in detail["status_history"][-1]["reason"]
+    assert len(gateway.sent_to(JORDAN_PHONE)) == texts_before and await queued(agent, interaction) == []
+    assert (await booking_mode.app.revenue.conversions.check_once()).dismissed == []  # once

@@ -33,7 +33,7 @@ from st_mcp.services.reference import ReferenceData
 from st_mcp.services.slots import SlotClaim, SlotSigner
 from st_mcp.servicetitan import ApiError, NotFoundError, ServiceTitanClient, UpstreamUnavailableError
 from st_mcp.servicetitan.models.bookings import Booking as StBooking
-from st_mcp.servicetitan.models.bookings import BookingAddressInput, CreateBookingRequest
+from st_mcp.servicetitan.models.bookings import BookingAddressInput, BookingContactInput, CreateBookingRequest
 from st_mcp.servicetitan.models.common import ExternalDataEntry, ExternalDataInput
 from st_mcp.servicetitan.models.crm import Customer, Location
 from st_mcp.servicetitan.models.dispatch import AppointmentAssignment
@@ -297,7 +297,7 @@ class Booking:
                 f"That slot_id was offered for ZIP {claim.zip}, which another team serves, not for this "
                 "location. Call get_available_slots with this location_id and offer those windows."
             )
-        return _Checked(customer, location, job_type.value, campaign.value, tags.value)
+        return _Checked(customer, location, job_type.value, campaign.value, tags.value, phones.value)
 
     async def _settle_doubts(
         self, claim: SlotClaim, key: str, customer_id: int, location_id: int, principal: Principal
@@ -377,10 +377,11 @@ class Booking:
             request = CreateBookingRequest(
                 source=self._settings.booking_source,
                 name=checked.customer.name,
-                summary=f"{summary.strip()}\nRequested window: {label}"
+                summary=f"{summary.strip()}\nRequested window: {label}\nServiceTitan customer: {customer_id}"
                 + (f"\nInteraction: {interaction_id} (st-mcp)" if interaction_id else ""),
                 isFirstTimeClient=False,
                 externalId=key,
+                contacts=await self._booking_contacts(interaction_id, checked.phones),
                 address=BookingAddressInput(
                     street=location.address.street,
                     unit=location.address.unit,
@@ -407,6 +408,16 @@ class Booking:
                 raise _in_doubt(key) from None
             await self.requests.requested(key, booking.id, self._now())
         return self._requested(await self._stored_request(key), replayed=False)
+
+    async def _booking_contacts(
+        self, interaction_id: str | None, phones: list[str]
+    ) -> list[BookingContactInput] | None:
+        """The numbers the office confirms the request on: first the one the lead is texting from (a
+        mobile), then the customer's others in ServiceTitan."""
+        texting = (await self._interactions.row(interaction_id)).phone if interaction_id else None
+        contacts = [BookingContactInput(type="MobilePhone", value=texting)] if texting else []
+        contacts += [BookingContactInput(type="Phone", value=phone) for phone in phones if phone != texting]
+        return contacts or None
 
     async def _find_booking(self, provider: int, key: str) -> StBooking | None:
         found = await self._st.crm.find_bookings(provider, external_id=key)
@@ -677,6 +688,7 @@ class _Checked:
     job_type: JobType
     campaign_id: int
     tag_ids: list[int]
+    phones: list[str]  # the customer's, in E.164
 
 
 def _same_request(stored: BookingRequestRecord, fingerprint: str) -> BookingRequestRecord:

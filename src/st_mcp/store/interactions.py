@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from st_mcp.store.counters import Counters, Filter
 from st_mcp.store.receipts import Receipt, take_receipt
-from st_mcp.store.schema import calls, deliveries, interactions, messages, status_history
+from st_mcp.store.schema import booking_requests, calls, deliveries, interactions, messages, status_history
 from st_mcp.store.search import search_clause
 from st_mcp.store.suppressions import OptChange, apply_opt_change
 from st_mcp.store.tenancy import DEFAULT_TENANT
@@ -288,6 +288,19 @@ class InteractionRecords:
             for interaction_id, at in await conn.execute(query):
                 found[interaction_id].append(aware(at))
         return {key: sorted(times) for key, times in found.items()}
+
+    async def awaiting_the_office(self, interaction_ids: Sequence[str]) -> set[str]:
+        """Those with a booking request the office has not converted or dismissed yet (booking mode).
+        Booking requests carry ServiceTitan's tenant id, not the deployment's; the ids are this tenant's."""
+        ids = list(interaction_ids)
+        if not ids:
+            return set()
+        query = select(booking_requests.c.interaction_id).where(
+            booking_requests.c.interaction_id.in_(ids),
+            booking_requests.c.status.in_(("pending", "requested")),
+        )
+        async with reading(self._engine) as conn:
+            return set((await conn.execute(query)).scalars())
 
     async def last_inbound_texts(self, interaction_ids: Sequence[str]) -> dict[str, str]:
         ids = list(interaction_ids)

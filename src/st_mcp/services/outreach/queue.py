@@ -55,12 +55,15 @@ class LeadQueueService:
         rows = await self._records.in_statuses(_OPEN, limit=_SCAN_LIMIT)
         touches = await self._records.touches_by_interaction([row.id for row in rows])
         suppressed = await self._suppressions.active_phones([row.phone for row in rows if row.phone])
+        # A lead who asked for a visit (booking mode) waits for the office, not for more follow-ups: only
+        # their replies are due until the request is converted or dismissed.
+        awaiting = await self._records.awaiting_the_office([row.id for row in rows])
         due: list[tuple[InteractionRow, Step]] = []
         abandoned: list[str] = []
         upcoming: list[datetime] = []
         for row in rows:
             step = next_step(row, touches[row.id], self._settings, now)
-            if step is None:
+            if step is None or (row.id in awaiting and step.action != "reply"):
                 continue
             if step.action == "abandon":
                 if step.due_at <= now:

@@ -3,7 +3,9 @@
 ``check_once`` reads each of this server's requested bookings from ServiceTitan; one a CSR converted
 (``status`` Converted with its ``jobId``) is recorded — the job on the booking record and on the
 interaction (``Converted: Agent``: the agent made the sale, the office confirmed it), the member's tune-up
-marked done by that job — and the lead is told through the compliance gate. A text the gate holds (quiet
+marked done by that job — and the lead is told through the compliance gate. One the office dismissed ends
+its conversation as ``Dismissed: Human``, with the reason. Until either, the lead queue asks for no
+follow-ups on that conversation (only replies). A text the gate holds (quiet
 hours) is retried on the next pass; one it can never send (opted out, taken over) is not.
 
 Kept one small, separately callable function so a job-events watcher can call it instead of the timer.
@@ -30,6 +32,8 @@ from st_mcp.store.revenue import BookingRequestRecord, BookingRequests
 log = logging.getLogger("st_mcp.conversions")
 # The agent's side of the conversation (held to the agent's rules: takeover, quiet hours, opt-out).
 NOTIFIER = Principal("booking-conversions", SYSTEM_ROLE, ai=True)
+# The office's decisions in ServiceTitan (a dismissed request): a person's, so "Dismissed: Human".
+OFFICE = Principal("booking office", SYSTEM_ROLE)
 NEVER_SENDABLE = ("opt_out", "takeover")
 
 
@@ -85,6 +89,7 @@ class BookingConversions:
                     continue
                 if booking.status == "Dismissed":
                     await self._requests.dismissed(record.idempotency_key, self._now())
+                    await self._on_dismissed(record, booking.id)
                     result.dismissed.append(booking.id)
                     continue
                 if booking.status != "Converted" or booking.jobId is None:
@@ -118,6 +123,20 @@ class BookingConversions:
                 )
             except UserInputError as exc:  # taken over or closed meanwhile: the office owns it now
                 log.info("interaction %s not marked converted: %s", record.interaction_id, exc)
+
+    async def _on_dismissed(self, record: BookingRequestRecord, booking_id: int) -> None:
+        """The office said no: the conversation ends as a person's decision (the lead is not texted — the
+        office knows why it dismissed, and a CSR reads the reason on the conversation)."""
+        if record.interaction_id is None:
+            return
+        try:
+            await self._interactions.dismiss(
+                OFFICE,
+                interaction_id=record.interaction_id,
+                reason=f"The office dismissed booking request {booking_id} in ServiceTitan.",
+            )
+        except UserInputError as exc:  # converted another way, opted out, closed: it stays as it is
+            log.info("interaction %s not dismissed with its booking: %s", record.interaction_id, exc)
 
     async def _tell(self, record: BookingRequestRecord) -> ConvertedBooking:
         assert record.booking_id is not None and record.job_id is not None and record.job_number is not None

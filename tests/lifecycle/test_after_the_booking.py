@@ -15,6 +15,7 @@ import pytest
 from mcp import Client
 from sqlalchemy import select
 
+from st_mcp.policy.identity import Principal
 from st_mcp.server import create_server
 from st_mcp.store.lifecycle import SENT, JobEvent
 from st_mcp.store.schema import job_events
@@ -177,6 +178,51 @@ async def test_survey_post_job_by_hand_and_held_by_quiet_hours(harness: Harness,
     harness.clock.set(NEXT_MORNING)
     sent = await ok(client, "survey_post_job", {"job_id": booked.job_id})
     assert sent["sent"] is True and "Reply with a number" in texts_to(harness)[-1]
+    assert sent["interaction_id"] == held["interaction_id"]  # the held one, not a second conversation
+    texts = len(texts_to(harness))
+    again = await ok(client, "survey_post_job", {"job_id": booked.job_id})  # a CSR asks once more
+    assert again["sent"] is False and "Already asked" in again["note"]
+    assert (await poll(harness))["texts_sent"] == 0  # nor does the watcher, seeing the completion
+    assert len(texts_to(harness)) == texts
+    follow_ups = (await ok(client, "list_interactions", {"goal": "Post-Job Follow-up"}))["items"]
+    assert [row["interaction_id"] for row in follow_ups] == [held["interaction_id"]]
+
+
+async def test_the_follow_up_texts_the_number_the_lead_used(harness: Harness, client: Client) -> None:
+    """ServiceTitan's number for the customer may be another (a landline, the office's); the customer
+    texted us from this one, so the rating question goes here."""
+    booked = await book_for_lead(client)
+    for contact in harness.sandbox.customers[booked.customer_id].contacts:
+        if contact.type in ("Phone", "MobilePhone"):
+            contact.value = "303-555-0100"
+    advance(harness, booked.job_id, "Completed")
+    asked = await ok(client, "survey_post_job", {"job_id": booked.job_id})
+    assert asked["sent"] is True and len(texts_to(harness)) == 1
+    assert texts_to(harness, "+13035550100") == []
+
+
+@pytest.mark.parametrize("stopped_by", ["STOP", "takeover"])
+async def test_an_opt_out_or_a_takeover_stops_the_watchers_texts(
+    harness: Harness, client: Client, stopped_by: str
+) -> None:
+    """The watcher's texts pass the same gate as the agent's: after a STOP, or once a CSR took the
+    conversation over, "on the way" is not sent — not now, not later — though the event is recorded."""
+    booked = await booked_and_noted(harness, client)
+    if stopped_by == "STOP":
+        stop = {"interaction_id": booked.interaction_id, "direction": "inbound", "text": "STOP"}
+        await ok(client, "log_message", stop)
+    else:
+        csr = Principal("Dana Whitfield", "csr")
+        await harness.app.interactions.takeover(csr, interaction_id=booked.interaction_id, note=None)
+    texts = len(texts_to(harness))
+    advance(harness, booked.job_id, "Dispatched")
+    result = await poll(harness)
+    assert result["events"] == [f"job {booked.job_number}: dispatched"]
+    assert (result["texts_sent"], result["texts_held"], result["texts_dropped"]) == (0, 0, 1)
+    harness.clock.advance(3600)
+    assert (await poll(harness))["texts_sent"] == 0 and len(texts_to(harness)) == texts
+    [event] = await harness.app.lifecycle.watcher._records.for_job(booked.job_id)
+    assert event.text_status == "skipped"
 
 
 def other_scheduled_job(harness: Harness, ours: int) -> int:

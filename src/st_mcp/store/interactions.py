@@ -449,6 +449,12 @@ class InteractionRecords:
         query = select(interactions).where(interactions.c.tenant == self.tenant, or_(*clauses))
         return await self._all(InteractionRow, query)
 
+    async def of_job(self, job_id: int) -> list[InteractionRow]:
+        """The conversations linked to a ServiceTitan job, newest first."""
+        mine = and_(interactions.c.tenant == self.tenant, interactions.c.job_id == job_id)
+        query = select(interactions).where(mine)
+        return await self._all(InteractionRow, query.order_by(interactions.c.received_at.desc()))
+
     async def page(
         self, where: ListFilter, *, limit: int, after: tuple[datetime, str] | None
     ) -> list[InteractionRow]:

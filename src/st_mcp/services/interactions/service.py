@@ -803,6 +803,14 @@ class Interactions:
             raise NotFound(f"No interaction with id {quoted(wanted)}. Use list_interactions to find it.")
         return row
 
+    async def of_job(self, job_id: int) -> list[InteractionRow]:
+        """The conversations linked to a job (the one that booked it, its follow-up), newest first."""
+        return await self._records.of_job(job_id)
+
+    async def touched(self, interaction_id: str) -> bool:
+        """Whether anything went out on the conversation (a text or a call that was not refused)."""
+        return bool((await self._records.touches_by_interaction([interaction_id]))[interaction_id])
+
     # ------------------------------------------------------------------ views
     async def list(
         self,

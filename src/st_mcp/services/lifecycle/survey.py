@@ -86,19 +86,29 @@ class PostJobSurvey:
 
     # ------------------------------------------------------------ ask
     async def open(self, job_id: int, principal: Principal) -> tuple[InteractionRow, str, str | None]:
-        """The follow-up conversation for a completed job and its text (not sent yet)."""
+        """The job's follow-up conversation — the one already opened for it, or a new one — and its text
+        (not sent yet). One per job: asking twice, by hand or on completion, reuses it."""
         job = await self._job(job_id)
         if job.jobStatus != "Completed":
             raise Refused(f"Job {job.jobNumber} is {job.jobStatus}; the follow-up is for completed jobs.")
+        linked = await self._interactions.of_job(job.id)
         customer = await self._st.crm.get_customer(job.customerId)
-        contacts = (await self._st.crm.list_customer_contacts(job.customerId)).data
-        phone = next((c.value for c in contacts if c.type == "MobilePhone"), None) or next(
-            (c.value for c in contacts if c.type == "Phone"), None
+        technician = await self.technician(job)
+        tech_first = first_name(technician[1]) if technician else None
+        text = self._settings.survey_text.format(
+            first_name=first_name(customer.name) or "there",
+            company=self._persona.company_name,
+            technician=tech_first or "your technician",
         )
+        opened = next((row for row in linked if row.goal == GOAL), None)
+        if opened is not None:
+            return opened, text, tech_first
+        # The number the customer talked to us from (the conversation that booked the job) before the ones
+        # ServiceTitan holds, which may be a landline.
+        phone = next((row.phone for row in linked if row.phone), None) or await self._phone_on_file(job)
         if not phone:
             raise UserInputError(f"{customer.name} has no phone number on file to text.")
         location = await self._st.crm.get_location(job.locationId)
-        technician = await self.technician(job)
         address = location.address
         created = await self._interactions.ingest_lead(
             principal,
@@ -120,24 +130,32 @@ class PostJobSurvey:
             },
             reason=f"job {job.jobNumber} completed",
         )
-        row = await self._interactions.row(created.interaction_id)
-        text = self._settings.survey_text.format(
-            first_name=first_name(customer.name) or "there",
-            company=self._persona.company_name,
-            technician=first_name(technician[1]) if technician else "your technician",
+        return await self._interactions.row(created.interaction_id), text, tech_first
+
+    async def _phone_on_file(self, job: Job) -> str | None:
+        contacts = (await self._st.crm.list_customer_contacts(job.customerId)).data
+        return next((c.value for c in contacts if c.type == "MobilePhone"), None) or next(
+            (c.value for c in contacts if c.type == "Phone"), None
         )
-        return row, text, first_name(technician[1]) if technician else None
 
     async def start(self, job_id: int, principal: Principal) -> SurveyResult:
         """``survey_post_job``: open the follow-up and send the rating question now (if the gate allows)."""
         row, text, tech = await self.open(job_id, principal)
-        sent, opens_at, why = await self.send(row.id, text)
+        if await self._interactions.touched(row.id):
+            sent, opens_at = False, None
+            note = (
+                "Already asked: the rating question went out on this job's follow-up earlier, so nothing was "
+                "sent again. The customer's reply is recorded by the server."
+            )
+        else:
+            sent, opens_at, why = await self.send(row.id, text)
+            note = (
+                "Sent. The customer's reply (1–5) is recorded by the server: the rating goes to ServiceTitan."
+                if sent
+                else f"Not sent yet: {why} Call survey_post_job again when the window opens (the same "
+                "conversation is used)."
+            )
         fresh = await self._interactions.row(row.id)
-        note = (
-            "Sent. The customer's reply (1–5) is recorded by the server: the rating goes to ServiceTitan."
-            if sent
-            else f"Not sent yet: {why} Send it with send_message on this interaction when the window opens."
-        )
         return SurveyResult(
             interaction_id=row.id,
             goal=GOAL,

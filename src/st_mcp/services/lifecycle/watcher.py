@@ -334,6 +334,8 @@ class JobWatcher:
                 row = await self._interactions.row(interaction_id)
                 return interaction_id, self._survey_text(row.name)
             row, text, _tech = await self._survey.open(event.job_id, WATCHER)
+            if await self._interactions.touched(row.id):
+                return f"already asked on the job's follow-up {row.id}"
             await self._records.settle(event, PENDING, due_at=event.due_at, detail=f"survey:{row.id}")
             return row.id, text
         assert event.interaction_id is not None

@@ -124,6 +124,25 @@ async def test_a_non_member_hears_the_real_membership_types_and_a_follow_up_is_c
     assert "Peak Comfort Club" in description and "wants a call tomorrow" in description
 
 
+async def test_interest_becomes_a_lead_when_the_office_works_leads(
+    harness: Harness, client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``[revenue] membership_follow_up = "lead"``: a CRM lead on the customer's location, for tomorrow."""
+    monkeypatch.setattr(harness.settings.revenue, "membership_follow_up", "lead")
+    sandbox = harness.sandbox
+    leads_before, tasks_before = set(sandbox.leads), set(sandbox.tasks)
+    interest = {"customer_id": LUCAS, "note": "Would like to hear about plans."}
+    follow_up = await ok(client, "record_membership_interest", interest)
+    assert follow_up["follow_up"] == "lead" and follow_up["task_id"] is None
+    (lead_id,) = set(sandbox.leads) - leads_before
+    lead = sandbox.leads[lead_id]
+    assert follow_up["lead_id"] == lead_id and (lead.customer_id, lead.status) == (LUCAS, "Open")
+    assert lead.location_id in {loc.id for loc in sandbox.locations.values() if loc.customer_id == LUCAS}
+    assert "Lucas Moreno is interested in a membership plan" in (lead.summary or "")
+    assert "hear about plans" in (lead.summary or "") and lead.follow_up_date is not None
+    assert set(sandbox.tasks) == tasks_before and f"lead {lead_id}" in follow_up["note"]
+
+
 async def test_interest_in_a_plan_that_is_not_on_offer_is_refused_before_anything_is_written(
     harness: Harness, client: Client
 ) -> None:

@@ -27,6 +27,7 @@ def test_jobs_watch_once(
         "texts_held": 0,
         "texts_dropped": 0,
         "skipped_poll": False,
+        "bookings_converted": 0,
     }
     assert main(["jobs", "watch"]) == 0
     assert json.loads(capsys.readouterr().out)["skipped_poll"] is False

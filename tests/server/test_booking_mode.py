@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Any
 
+import anyio
 import pytest
 from mcp import Client
 
@@ -227,3 +228,52 @@ async def test_a_requested_visit_waits_for_the_office_not_for_follow_ups_and_a_d
     assert f"dismissed booking request {requested['booking_id']}" in detail["status_history"][-1]["reason"]
     assert len(gateway.sent_to(JORDAN_PHONE)) == texts_before and await queued(agent, interaction) == []
     assert (await booking_mode.app.revenue.conversions.check_once()).dismissed == []  # once
+
+
+async def test_the_job_events_watcher_notices_the_conversion_and_the_lead_is_told_once(
+    booking_mode: Harness, agent: Client
+) -> None:
+    """The watcher's pass checks the requests too, so a contractor who runs the watcher needs no second
+    timer; its pass and the conversion timer take turns (a lease), and the lead hears it once."""
+    sandbox = booking_mode.sandbox
+    args, _, interaction = await request_a_visit(agent, "visit-watch")
+    requested = await ok(agent, "book_job", args)
+    job = convert_booking(sandbox, sandbox.bookings[requested["booking_id"]], JORDAN, JORDAN_LOCATION)
+    watcher, conversions = booking_mode.app.lifecycle.watcher, booking_mode.app.revenue.conversions
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(watcher.poll_once)
+        tg.start_soon(conversions.check_once)
+    assert (await watcher.poll_once()).bookings_converted == 0  # already told
+    gateway = booking_mode.app.outreach.gateway
+    assert isinstance(gateway, SandboxGateway)
+    (told,) = gateway.sent_to(JORDAN_PHONE)
+    assert job.job_number in told.body
+    detail = await ok(agent, "get_interaction", {"interaction_id": interaction})
+    assert detail["status"] == "Converted: Agent" and detail["links"]["job_id"] == job.id
+
+
+async def test_a_pass_cut_off_after_telling_the_lead_does_not_tell_them_again(
+    booking_mode: Harness, agent: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The process dies after the confirmation left but before it was written down: the next pass finds
+    the text in the thread and only writes it down."""
+    sandbox = booking_mode.sandbox
+    args, _, _ = await request_a_visit(agent, "visit-cut")
+    requested = await ok(agent, "book_job", args)
+    convert_booking(sandbox, sandbox.bookings[requested["booking_id"]], JORDAN, JORDAN_LOCATION)
+    conversions = booking_mode.app.revenue.conversions
+
+    async def died(*_args: object) -> None:
+        raise ConnectionError("the process died after the text left")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(booking_mode.app.booking.requests, "told", died)
+        with pytest.raises(ConnectionError):
+            await conversions.check_once()
+    (again,) = (await conversions.check_once()).converted
+    assert again.told is True
+    gateway = booking_mode.app.outreach.gateway
+    assert isinstance(gateway, SandboxGateway)
+    assert len(gateway.sent_to(JORDAN_PHONE)) == 1
+    assert (await conversions.check_once()).converted == []

@@ -236,6 +236,19 @@ async def open_app_context(
             clock,
         )
         escalations = Escalations(st, store, reference, interactions, settings.escalation, clock)
+        revenue = build_revenue(
+            settings,
+            st,
+            store,
+            reference,
+            catalog,
+            customers,
+            availability,
+            booking,
+            interactions,
+            outreach,
+            clock,
+        )
         lifecycle = build_lifecycle(
             settings,
             st=st,
@@ -245,6 +258,7 @@ async def open_app_context(
             interactions=interactions,
             outreach=outreach,
             escalations=escalations,
+            conversions=revenue.conversions,
             clock=clock,
         )
         yield AppContext(
@@ -274,19 +288,7 @@ async def open_app_context(
             process_principal=principal_from(settings),
             policy=Policy(build_roles(settings.access.roles), ai_roles(settings.access.roles)),
             audit=audit,
-            revenue=build_revenue(
-                settings,
-                st,
-                store,
-                reference,
-                catalog,
-                customers,
-                availability,
-                booking,
-                interactions,
-                outreach,
-                clock,
-            ),
+            revenue=revenue,
             lifecycle=lifecycle,
         )
     finally:

@@ -302,6 +302,16 @@ class InteractionRecords:
         async with reading(self._engine) as conn:
             return set((await conn.execute(query)).scalars())
 
+    async def outbound_texts_since(self, interaction_id: str, since: datetime) -> list[str]:
+        """The texts that went out (or may have: pending, unknown) on the conversation since ``since``."""
+        query = select(messages.c.text).where(
+            self._mine_messages(interaction_id),
+            messages.c.direction == "outbound",
+            messages.c.created_at >= as_utc(since),
+        )
+        async with reading(self._engine) as conn:
+            return list((await conn.execute(query)).scalars())
+
     async def last_inbound_texts(self, interaction_ids: Sequence[str]) -> dict[str, str]:
         ids = list(interaction_ids)
         if not ids:
@@ -516,6 +526,9 @@ class InteractionRecords:
         if where.search and where.search.strip():
             query = query.where(search_clause(self._dialect, where.search))
         return query
+
+    def _mine_messages(self, interaction_id: str) -> Any:
+        return and_(messages.c.tenant == self.tenant, messages.c.interaction_id == interaction_id)
 
     def _mine(self, interaction_id: str) -> Any:
         return and_(interactions.c.tenant == self.tenant, interactions.c.id == interaction_id)

@@ -12,13 +12,13 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from st_mcp.store.schema import export_tokens, job_events, messages
+from st_mcp.store.schema import export_tokens, job_events
 from st_mcp.store.times import as_utc, aware
 from st_mcp.store.transaction import reading, writing
 
 PENDING, SENT, EXPIRED, SKIPPED = "pending", "sent", "expired", "skipped"
 # Claimed by a watcher that is handing the text to the gate; a row still "sending" at the next pass was cut
-# off there (its replica died), and the thread says whether the text left.
+# off there (its replica died), and the conversation's thread says whether the text left.
 SENDING = "sending"
 
 
@@ -114,19 +114,6 @@ class LifecycleRecords:
             return False
         event.text_status = status
         return True
-
-    async def outbound_texts_since(self, interaction_id: str, since: datetime) -> list[str]:
-        """The texts that went out on the conversation at or after ``since`` (a claim's moment).
-        The conversation's id is this tenant's (its event row named it); ``self.tenant`` here is
-        ServiceTitan's tenant id, not the deployment's tenant that message rows carry, so the id alone
-        selects them."""
-        query = select(messages.c.text).where(
-            messages.c.interaction_id == interaction_id,
-            messages.c.direction == "outbound",
-            messages.c.created_at >= as_utc(since),
-        )
-        async with reading(self._engine) as conn:
-            return list((await conn.execute(query)).scalars())
 
     def _key(self, job_id: int, appointment_id: int, event: str) -> Any:
         return and_(

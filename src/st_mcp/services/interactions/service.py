@@ -807,6 +807,11 @@ class Interactions:
         """The conversations linked to a job (the one that booked it, its follow-up), newest first."""
         return await self._records.of_job(job_id)
 
+    async def outbound_texts_since(self, interaction_id: str, since: datetime) -> list[str]:
+        """What went out on the conversation since a moment: how a sender cut off between the send and
+        its own record learns whether its text left."""
+        return await self._records.outbound_texts_since(interaction_id, since)
+
     async def touched(self, interaction_id: str) -> bool:
         """Whether anything went out on the conversation (a text or a call that was not refused)."""
         return bool((await self._records.touches_by_interaction([interaction_id]))[interaction_id])

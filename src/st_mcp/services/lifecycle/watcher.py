@@ -5,7 +5,9 @@ into that conversation's history, and sends the texts it calls for through the c
 
 - the day before the visit, a reminder;
 - when the technician is dispatched, "on the way" with the tracking link;
-- when the job is completed, the post-job follow-up (survey.py).
+- when the job is completed, the post-job follow-up (survey.py);
+- in booking mode, when the office converted a requested booking into a job, the lead's confirmation
+  (revenue/conversions.py, called on each pass).
 
 A text the gate holds (quiet hours) stays pending until its window opens — and is dropped if by then it no
 longer makes sense (the technician already arrived; too long after the event). One watcher works at a time
@@ -34,6 +36,7 @@ from st_mcp.services.lifecycle.jobs import first_name
 from st_mcp.services.lifecycle.survey import GOAL, PostJobSurvey
 from st_mcp.services.outreach.service import Outreach
 from st_mcp.services.periodic import LEADER_TTL_SECONDS, repeat
+from st_mcp.services.revenue.conversions import BookingConversions
 from st_mcp.servicetitan import ApiError, ServiceTitanClient
 from st_mcp.servicetitan.models.lifecycle import ExportPage
 from st_mcp.store import Store
@@ -64,6 +67,7 @@ class WatchResult(BaseModel):
     texts_held: int  # pending: the gate holds them (quiet hours)
     texts_dropped: int  # expired or skipped
     skipped_poll: bool = False  # another process is polling this tenant
+    bookings_converted: int = 0  # booking mode: requests the office turned into jobs (their leads told)
 
 
 class JobWatcher:
@@ -80,8 +84,10 @@ class JobWatcher:
         zone: ZoneInfo,
         clock: Callable[[], datetime],
         *,
+        conversions: BookingConversions | None = None,
         leader_ttl: float = LEADER_TTL_SECONDS,
     ) -> None:
+        self._conversions = conversions
         self._st = st
         self._store = store
         self._records = records
@@ -106,6 +112,9 @@ class JobWatcher:
                 await self._flush(result)
         except LeaseTimeout:
             result.skipped_poll = True
+            return result
+        if self._conversions is not None:  # booking mode: the office's conversions are job events too
+            result.bookings_converted = len((await self._conversions.check_once()).converted)
         return result
 
     # ------------------------------------------------------------------ feeds → events
@@ -313,7 +322,7 @@ class JobWatcher:
         if event.text_status == SENDING:
             assert event.due_at is not None  # the claim's moment
             claimed = (event.detail or "").rsplit(" ", 1)[-1]
-            texts = await self._records.outbound_texts_since(interaction_id, event.due_at)
+            texts = await self._interactions.outbound_texts_since(interaction_id, event.due_at)
             if any(_digest(sent) == claimed for sent in texts):
                 found = f"sent on {interaction_id} (found in the thread)"
                 await self._records.settle(event, SENT, detail=found)

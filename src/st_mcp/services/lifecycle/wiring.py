@@ -19,6 +19,7 @@ from st_mcp.services.lifecycle.triage import Triage
 from st_mcp.services.lifecycle.watcher import JobWatcher
 from st_mcp.services.outreach.service import Outreach
 from st_mcp.services.reference import ReferenceData
+from st_mcp.services.revenue.conversions import BookingConversions
 from st_mcp.servicetitan import ServiceTitanClient
 from st_mcp.store import Store
 from st_mcp.store.lifecycle import LifecycleRecords
@@ -45,6 +46,7 @@ def build_lifecycle(
     interactions: Interactions,
     outreach: Outreach,
     escalations: Escalations,
+    conversions: BookingConversions,
     clock: Callable[[], datetime],
 ) -> LifecycleServices:
     records = LifecycleRecords(store.engine, str(st.tenant_id))
@@ -62,6 +64,7 @@ def build_lifecycle(
         settings.persona,
         ZoneInfo(settings.booking.business_timezone),
         clock,
+        conversions=conversions,
         leader_ttl=settings.leader_ttl_seconds,
     )
     return LifecycleServices(

@@ -72,6 +72,8 @@ def build_revenue(
             settings.booking,
             settings.persona,
             clock,
+            store,
+            leader_ttl=settings.leader_ttl_seconds,
         ),
         reminders=MaintenanceReminders(
             st, customers, interactions, FollowUpClaims(store.engine, tenant, "maintenance"), revenue, clock

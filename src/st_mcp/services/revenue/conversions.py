@@ -8,7 +8,8 @@ its conversation as ``Dismissed: Human``, with the reason. Until either, the lea
 follow-ups on that conversation (only replies). A text the gate holds (quiet
 hours) is retried on the next pass; one it can never send (opted out, taken over) is not.
 
-Kept one small, separately callable function so a job-events watcher can call it instead of the timer.
+The job-events watcher calls it on each of its passes, and its own timer
+(``conversion_poll_interval_seconds``) may too; a lease keeps them one at a time.
 """
 
 from __future__ import annotations
@@ -25,8 +26,10 @@ from st_mcp.services.availability import Availability
 from st_mcp.services.errors import Blocked, UserInputError
 from st_mcp.services.interactions.service import Interactions
 from st_mcp.services.outreach.service import Outreach
-from st_mcp.services.periodic import Leader, repeat
+from st_mcp.services.periodic import LEADER_TTL_SECONDS, Leader, repeat
 from st_mcp.servicetitan import ApiError, NotFoundError, ServiceTitanClient
+from st_mcp.store import Store
+from st_mcp.store.leases import LeaseTimeout, lease
 from st_mcp.store.revenue import BookingRequestRecord, BookingRequests
 
 log = logging.getLogger("st_mcp.conversions")
@@ -51,6 +54,7 @@ class ConversionCheck(BaseModel):
     converted: list[ConvertedBooking]
     still_requested: int
     dismissed: list[int]  # booking ids the office dismissed
+    skipped: bool = False  # another caller (the timer, the watcher, a replica) is checking this tenant
 
 
 class BookingConversions:
@@ -64,7 +68,12 @@ class BookingConversions:
         settings: BookingSettings,
         persona: PersonaSettings,
         clock: Callable[[], datetime],
+        store: Store,
+        *,
+        leader_ttl: float = LEADER_TTL_SECONDS,
     ) -> None:
+        self._store = store
+        self._ttl = leader_ttl
         self._st = st
         self._requests = requests
         self._interactions = interactions
@@ -75,10 +84,21 @@ class BookingConversions:
         self._now = clock
 
     async def check_once(self) -> ConversionCheck:
+        """One pass; its own timer and the job-events watcher both call it, one at a time per tenant (a
+        lease), so a lead is never told twice by two callers."""
         result = ConversionCheck(checked=0, converted=[], still_requested=0, dismissed=[])
         provider = self._settings.booking_provider
         if provider is None:
             return result  # job mode, never configured for bookings: nothing was requested
+        name = f"booking-conversions:{self._store.tenant}"
+        try:
+            async with lease(self._store.engine, name, tenant=self._store.tenant, ttl=self._ttl, wait=0.5):
+                await self._check(provider, result)
+        except LeaseTimeout:
+            result.skipped = True
+        return result
+
+    async def _check(self, provider: int, result: ConversionCheck) -> None:
         for record in await self._requests.awaiting_conversion():
             result.checked += 1
             if record.status == "requested":
@@ -102,7 +122,6 @@ class BookingConversions:
                 record = await self._record(record.idempotency_key)
                 await self._on_converted(record, job.customerId, job.locationId)
             result.converted.append(await self._tell(record))
-        return result
 
     async def _on_converted(self, record: BookingRequestRecord, customer_id: int, location_id: int) -> None:
         assert record.job_id is not None and record.job_number is not None
@@ -145,10 +164,11 @@ class BookingConversions:
             why = "no conversation to text"
             await self._requests.told(record.idempotency_key, self._now())
         else:
+            text = await self._words(record)
             try:
-                await self._outreach.send_message(
-                    NOTIFIER, interaction_id=record.interaction_id, text=await self._words(record)
-                )
+                if not await self._sent_before(record, text):  # a pass cut off after the send
+                    interaction_id = record.interaction_id
+                    await self._outreach.send_message(NOTIFIER, interaction_id=interaction_id, text=text)
                 told = True
                 await self._requests.told(record.idempotency_key, self._now())
             except Blocked as exc:
@@ -163,6 +183,11 @@ class BookingConversions:
             told=told,
             why_not_told=why,
         )
+
+    async def _sent_before(self, record: BookingRequestRecord, text: str) -> bool:
+        assert record.interaction_id is not None and record.converted_at is not None
+        sent = await self._interactions.outbound_texts_since(record.interaction_id, record.converted_at)
+        return text.strip() in sent
 
     async def _words(self, record: BookingRequestRecord) -> str:
         assert record.job_id is not None

@@ -237,6 +237,9 @@ class EscalationSettings(BaseModel):
     task_source: str = "Virtual Agent"
     reported_by: str = "Virtual Agent"  # employee name the task is reported by
     assign_to: str | None = None  # employee name; None = the first active employee not reporting
+    # Who hears about unhappy customers (a manager): escalations for negative sentiment, a 1–2 post-job
+    # rating among them. None = assign_to.
+    negative_sentiment_assign_to: str | None = None
     follow_up_minutes: int = Field(default=15, gt=0)  # lead follow-up date for escalated leads
 
 

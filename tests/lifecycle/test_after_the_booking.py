@@ -84,7 +84,12 @@ async def test_on_the_way_then_the_follow_up_and_a_five(harness: Harness, client
     assert stats["conversations"] == 2 and stats["conversion_rate"] == 0.5
 
 
-async def test_a_one_escalates_to_a_manager(harness: Harness, client: Client) -> None:
+async def test_a_one_escalates_to_a_manager(
+    harness: Harness, client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    manager = next(e for e in harness.sandbox.employees.values() if e.active and "Manager" in e.role)
+    # `[escalation] negative_sentiment_assign_to`: who hears about unhappy customers.
+    monkeypatch.setattr(harness.settings.escalation, "negative_sentiment_assign_to", manager.name)
     booked = await booked_and_noted(harness, client)
     advance(harness, booked.job_id, "Dispatched")
     advance(harness, booked.job_id, "Completed")
@@ -96,6 +101,7 @@ async def test_a_one_escalates_to_a_manager(harness: Harness, client: Client) ->
     assert detail["status"] == "Escalated (Negative Sentiment)"
     [task_id] = set(harness.sandbox.tasks) - tasks_before
     assert "rated job" in (harness.sandbox.tasks[task_id].description or "")
+    assert harness.sandbox.tasks[task_id].assigned_to_id == manager.id
     assert "A manager will call you" in texts_to(harness)[-1]
     assert [r.rating for r in harness.sandbox.technician_ratings.values() if r.job_id == booked.job_id] == [1]
 

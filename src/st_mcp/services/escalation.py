@@ -100,11 +100,14 @@ class Escalations:
             customer_id, who = caller.value.id, caller.value.name
         who = who or e164 or (lead.leadPhone if lead else None) or "unknown caller"
         now = self._now()
+        assignee = self._settings.assign_to
+        if reason == "negative_sentiment" and self._settings.negative_sentiment_assign_to:
+            assignee = self._settings.negative_sentiment_assign_to
 
         task = await self._st.tasks.create_task(
             CreateTaskRequest(
                 reportedById=_employee(data, self._settings.reported_by, exclude=None),
-                assignedToId=_employee(data, self._settings.assign_to, exclude=self._settings.reported_by),
+                assignedToId=_employee(data, assignee, exclude=self._settings.reported_by),
                 name=f"{status}: {who}"[:200],
                 businessUnitId=(
                     lead.businessUnitId if lead and lead.businessUnitId else data.businessUnits[0].value

@@ -41,6 +41,7 @@ FEED = "crm/export/leads"  # its place in export_tokens
 WATERMARK = (
     "servicetitan-leads"  # where the poller of ``crm leads?createdOnOrAfter`` got to (before the feed)
 )
+DEALT_LIMIT = 10_000  # rows remembered per process (past it, forgotten: at worst looked at once more)
 LEASE_WAIT_SECONDS = 0.5  # how long a pass tries for the lease before leaving it to its holder
 
 
@@ -80,6 +81,10 @@ class LeadPoller:
         self._lookback = lookback
         self._now = clock
         self._leader = leader
+        # Rows this process has dealt with, by lead id → its modifiedOn: the feed repeats rows (recent
+        # changes; every row of a frozen test clock's one instant), and a duplicate or unusable lead would
+        # otherwise cost ServiceTitan reads on every pass. A change (a new modifiedOn) is looked at again.
+        self._dealt: dict[int, datetime] = {}
 
     async def poll_once(self) -> PollResult:
         if self._leader is None:
@@ -111,22 +116,24 @@ class LeadPoller:
         result = PollResult(
             since=since, seen=len(rows), ingested=[], duplicates=0, already_known=0, unusable=[]
         )
+        if len(self._dealt) > DEALT_LIMIT:
+            self._dealt.clear()
         for lead in rows:
             if lead.status != "Open" or not lead.active or lead.createdOn < since:
                 result.passed_over += 1
-                continue
-            if await self._records.exists_for_lead(lead.id):
+            elif self._dealt.get(lead.id) == lead.modifiedOn or await self._records.exists_for_lead(lead.id):
                 result.already_known += 1
-                continue
-            try:
-                taken = await self._take_in(lead)
-            except UserInputError as exc:
-                result.unusable.append(f"lead {lead.id}: {exc}")
-                continue
-            if taken.duplicate:
-                result.duplicates += 1
             else:
-                result.ingested.append(taken.interaction_id)
+                try:
+                    taken = await self._take_in(lead)
+                except UserInputError as exc:
+                    result.unusable.append(f"lead {lead.id}: {exc}")
+                else:
+                    if taken.duplicate:
+                        result.duplicates += 1
+                    else:
+                        result.ingested.append(taken.interaction_id)
+            self._dealt[lead.id] = lead.modifiedOn
         # The place moves on only now that every row is taken in: a pass cut off midway (its replica killed,
         # ServiceTitan failing on a customer read) leaves the next pass to read the rows again.
         await self._feeds.save_token(FEED, token, self._now())

@@ -292,13 +292,18 @@ async def test_every_client_operation_conforms(
         TechnicianRatingRequest(technicianId=rated.technicianId, jobId=rated.jobId, rating=5)
     )
     await st.customer_interactions.list_ratings(job_id=rated.jobId)
-    for feed in (st.exports.jobs, st.exports.appointments, st.exports.appointment_assignments):
+    for feed in (
+        st.exports.jobs,
+        st.exports.appointments,
+        st.exports.appointment_assignments,
+        st.exports.leads,
+    ):
         first = await feed("2026-01-01")
         await feed(first.continueFrom)
     mark("equipment", "list_installed_equipment")
     mark("telecom", "list_calls")
     mark("customer_interactions", "rate_technician", "list_ratings")
-    mark("exports", "jobs", "appointments", "appointment_assignments")
+    mark("exports", "jobs", "appointments", "appointment_assignments", "leads")
 
     transport.assert_no_violations()
     assert len(transport.exchanges) > 50

@@ -373,6 +373,7 @@ async def export_feeds(s: Session) -> None:
         ("jpm", "/export/jobs"),
         ("jpm", "/export/appointments"),
         ("dispatch", "/export/appointment-assignments"),
+        ("crm", "/export/leads"),
     ):
         token = None
         for _ in range(100):

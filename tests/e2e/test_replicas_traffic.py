@@ -136,7 +136,7 @@ class Interposer:
     async def forward(self, request: Request) -> Response:
         path = request.url.path
         if self.armed.is_set() and request.method == "GET":
-            polling = path.endswith("/leads") and "createdOnOrAfter" in request.url.query  # the poller's read
+            polling = path.endswith("/export/leads")  # the poller's read
             if polling and "leads" not in self.held:
                 return await self.hold("leads")
             if path.endswith("/export/appointments") and not self.at_appointments.is_set():

@@ -148,3 +148,41 @@ def test_the_cli_moves_a_stored_job(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert reread.appointment_technician_ids(reread.jobs[job_id].appointment_ids[0])
     assert main(["sandbox", "progress", "1", "Working", "--state", str(path)]) == 2
     assert "no job 1" in capsys.readouterr().err
+
+
+async def test_the_leads_feed_follows_a_lead_through_its_changes(
+    sandbox: tuple[httpx.AsyncClient, SandboxTenant],
+) -> None:
+    """crm export/leads: every lead from a date, a new one after the token, its dismissal as a repeat."""
+    http, tenant = sandbox
+    path = api_path("crm", "export/leads")
+
+    async def leads(token: str, **extra: Any) -> dict[str, Any]:
+        response = await http.get(path, params={"from": token, **extra})
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+    everything = await leads("2000-01-01")
+    assert sorted(r["id"] for r in everything["data"]) == sorted(tenant.leads)
+    assert all("active" in r and r["modifiedOn"] >= r["createdOn"] for r in everything["data"])
+    token = everything["continueFrom"]
+    assert (await leads(token))["data"] == []
+
+    tenant.clock.advance(60)
+    campaign = next(iter(tenant.campaigns))
+    body = {"campaignId": campaign, "summary": "Water heater leaking", "leadPhone": "3035550111"}
+    created = (await http.post(api_path("crm", "leads"), json=body)).json()
+    new = await leads(token, includeRecentChanges="true")
+    *repeated, last = new["data"]
+    assert (last["id"], last["status"]) == (created["id"], "Open")
+    assert repeated == [
+        r for r in everything["data"] if r["modifiedOn"] == everything["data"][-1]["modifiedOn"]
+    ]
+    tenant.clock.advance(60)
+    dismissed = await http.post(
+        api_path("crm", f"leads/{created['id']}/dismiss"), json={"dismissingReasonId": 3}
+    )
+    assert dismissed.status_code == 200, dismissed.text
+    again = await leads(new["continueFrom"])  # strictly after the token: the dismissal alone
+    assert [(r["id"], r["status"]) for r in again["data"]] == [(created["id"], "Dismissed")]
+    assert "from" in errors_of(await http.get(path, params={"from": "not a token"}), 400)

@@ -37,6 +37,7 @@ OPERATION_SCOPES: dict[tuple[str, str], str] = {
     ("GET", f"{_C}/leads/{{id}}/notes"): "tn.crm.leads:r",
     ("POST", f"{_C}/leads/{{id}}/notes"): "tn.crm.leads:w",
     ("POST", f"{_C}/leads/{{id}}/dismiss"): "tn.crm.leads:w",
+    ("GET", f"{_C}/export/leads"): "tn.crm.leads:r",
     # Job planning & management
     ("GET", f"{_J}/jobs"): "tn.jpm.jobs:r",
     ("GET", f"{_J}/jobs/{{id}}"): "tn.jpm.jobs:r",

@@ -67,10 +67,9 @@ DEFAULT_RESOURCE_URL = "http://127.0.0.1:8000/mcp"
 
 def start_background_work(background: TaskGroup, tenant: str, app: AppContext) -> None:
     """One tenant's background work, on the long-running HTTP server: once across replicas (a lease per
-    job and tenant in the shared store; the job watcher takes its own)."""
+    job and tenant in the shared store; the leads poller and the job watcher take their own)."""
     settings = app.settings
     repeating: list[tuple[str, Any, object, float]] = [
-        ("leads-poller", poll_forever, app.lead_poller, settings.leads.poll_interval_seconds),
         ("booking-conversions", check_forever, app.revenue.conversions,
          settings.booking.conversion_poll_interval_seconds),
         ("estimate-sweep", sweep_forever, app.revenue.estimates,
@@ -84,6 +83,8 @@ def start_background_work(background: TaskGroup, tenant: str, app: AppContext) -
                 app.store.engine, f"{job}:{tenant}", settings.leader_ttl_seconds, tenant=app.store.tenant
             )
             background.start_soon(partial(run, service, interval, leader=leader))
+    if settings.leads.poll_interval_seconds > 0:  # the poller takes its own lease (leads-poller:<tenant>)
+        background.start_soon(poll_forever, app.lead_poller, settings.leads.poll_interval_seconds)
     if settings.lifecycle.watch_jobs_seconds > 0:
         background.start_soon(watch_forever, app.lifecycle.watcher, settings.lifecycle.watch_jobs_seconds)
 

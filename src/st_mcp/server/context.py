@@ -34,6 +34,7 @@ from st_mcp.services.outreach.instant import instant_text
 from st_mcp.services.outreach.poller import LeadPoller
 from st_mcp.services.outreach.queue import LeadQueueService
 from st_mcp.services.outreach.service import Outreach
+from st_mcp.services.periodic import Leader
 from st_mcp.services.reference import ReferenceData
 from st_mcp.services.revenue.bundle import RevenueServices, build_revenue
 from st_mcp.services.slots import SlotSigner
@@ -42,6 +43,7 @@ from st_mcp.store import Store
 from st_mcp.store.audit import AuditLog
 from st_mcp.store.deliveries import DeliveryRecords
 from st_mcp.store.interactions import InteractionRow
+from st_mcp.store.lifecycle import LifecycleRecords
 from st_mcp.store.secrets import shared_secret
 from st_mcp.store.suppressions import SuppressionList
 from st_mcp.store.watermarks import Watermarks
@@ -280,9 +282,14 @@ async def open_app_context(
                 customers,
                 interactions,
                 store.interactions,
-                Watermarks(store.engine, tenant=store.tenant),
+                LifecycleRecords(store.engine, str(st.tenant_id)),  # the feed's token, as the watcher's
+                Watermarks(store.engine, tenant=store.tenant),  # the pre-feed poller's place (the upgrade)
                 lookback=timedelta(hours=settings.leads.first_poll_lookback_hours),
                 clock=clock,
+                # One pass at a time per tenant across replicas (and the `st-mcp leads` command).
+                leader=Leader(
+                    store.engine, f"leads-poller:{tenant}", settings.leader_ttl_seconds, tenant=store.tenant
+                ),
             ),
             clock=clock,
             process_principal=principal_from(settings),

@@ -1,5 +1,6 @@
-"""The job-events watcher's memory: each export feed's continuation token, and each job event seen once
-with the text it asks for (pending → sending → sent | expired | skipped; a held text goes back to pending)."""
+"""The job-events watcher's memory: each export feed's continuation token (the leads poller keeps its
+feed's here too), and each job event seen once with the text it asks for (pending → sending → sent |
+expired | skipped; a held text goes back to pending)."""
 
 from __future__ import annotations
 
@@ -48,6 +49,15 @@ class LifecycleRecords:
         )
         async with reading(self._engine) as conn:
             return (await conn.execute(query)).scalar()
+
+    async def place(self, feed: str) -> tuple[str, datetime] | None:
+        """The feed's kept token and when it was saved."""
+        query = select(export_tokens.c.token, export_tokens.c.updated_at).where(
+            export_tokens.c.tenant == self.tenant, export_tokens.c.feed == feed
+        )
+        async with reading(self._engine) as conn:
+            row = (await conn.execute(query)).first()
+        return (row[0], aware(row[1])) if row else None
 
     async def save_token(self, feed: str, token: str, at: datetime) -> None:
         async with writing(self._engine) as conn:

@@ -235,7 +235,8 @@ deliveries = Table(
 )
 Index("ix_deliveries_provider", deliveries.c.tenant, deliveries.c.provider_message_id)
 
-# Progress markers of background jobs (the ServiceTitan leads poller's createdOnOrAfter).
+# Progress markers of background jobs (the createdOnOrAfter of the leads poller before it followed the export
+# feed: read once, on the upgrade to the feed; a demo clock's start).
 watermarks = Table(
     "watermarks",
     metadata,
@@ -364,7 +365,8 @@ def managed_by_database(name: str | None) -> bool:
     return bool(name) and str(name).startswith(("interactions_search", "ix_interactions_search"))
 
 
-# Where the job-events watcher got to in each ServiceTitan export feed: the last ``continueFrom``.
+# Where the job-events watcher and the leads poller got to in each ServiceTitan export feed: the last
+# ``continueFrom``.
 export_tokens = Table(
     "export_tokens",
     metadata,

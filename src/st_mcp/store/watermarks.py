@@ -1,5 +1,6 @@
-"""Named instants shared by every process on one database: where the leads poller got to, and the
-real moment a demo clock (ST_MCP_CLOCK) was first started."""
+"""Named instants shared by every process on one database: where the leads poller got to before it
+followed the export feed (read once, on the upgrade), and the real moment a demo clock (ST_MCP_CLOCK) was
+first started."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""CRM: customers, locations, their contacts and notes, and leads."""
+"""CRM: customers, locations, their contacts and notes, and leads (and their export feed)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from ..bodies import (
     require_text,
 )
 from ..entities import Address, Contact, Customer, CustomField, Lead, Location, Note
+from ..exports import export_feed
 from ..paging import PLAIN, STANDARD, ListOptions, paged
 from ..problems import ProblemError, bad_request, conflict
 from ..query import Query
@@ -562,6 +563,13 @@ def _lead_customer_times(q: Query, tenant: SandboxTenant) -> list[filters.Predic
 @router.get(f"{CRM}/leads/{{id}}")
 async def get_lead(call: Call) -> dict:
     return v.lead(get_or_404(call.tenant.leads, call.path_id(), "Lead"))
+
+
+@router.get(f"{CRM}/export/leads")
+async def export_leads(call: Call) -> dict:
+    # Every lead, whatever its status; the export's lead carries ``active`` besides the fields of GET leads
+    # (and the document gives this feed no ``active`` filter).
+    return export_feed(call.query, call.tenant.leads.values(), lambda x: {**v.lead(x), "active": x.active})
 
 
 def _check_lead_refs(tenant: SandboxTenant, body: CreateLead | UpdateLead) -> None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -31,6 +31,7 @@ from st_mcp.config import PersonaSettings
 from st_mcp.config_lifecycle import LifecycleSettings
 from st_mcp.policy.identity import SYSTEM_ROLE, Principal
 from st_mcp.services.errors import Blocked, UserInputError
+from st_mcp.services.feeds import drain, feed_date
 from st_mcp.services.interactions.service import Interactions
 from st_mcp.services.lifecycle.jobs import first_name
 from st_mcp.services.lifecycle.survey import GOAL, PostJobSurvey
@@ -48,7 +49,6 @@ from st_mcp.store.transaction import reading
 
 log = logging.getLogger("st_mcp.lifecycle")
 WATCHER = Principal("job-events watcher", SYSTEM_ROLE, ai=True)  # its texts: held to the agent's rules
-MAX_PAGES = 50  # per feed per poll; the rest comes next time
 APPOINTMENT_EVENTS = {"Dispatched": "dispatched", "Working": "working"}  # a cancel is the job's
 JOB_EVENTS = {"Completed": "completed", "Canceled": "canceled"}
 EVENT_WORDS = {
@@ -153,16 +153,8 @@ class JobWatcher:
         """The feed's rows since its kept place, and the place after them (kept by the caller)."""
         token = await self._records.token(feed)
         if token is None:  # the first watch: from a recent moment (a custom date string), not all history
-            since = self._now() - timedelta(hours=self._settings.first_watch_lookback_hours)
-            token = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        rows: list[Any] = []
-        for _ in range(MAX_PAGES):
-            page = await read(token)
-            rows.extend(page.data)
-            token = page.continueFrom
-            if not page.hasMore:
-                break
-        return rows, token
+            token = feed_date(self._now() - timedelta(hours=self._settings.first_watch_lookback_hours))
+        return await drain(read, token)
 
     async def _record(self, job_id: int, appointment_id: int, event: str, result: WatchResult) -> None:
         ours, interaction_id = await self._linked(job_id)

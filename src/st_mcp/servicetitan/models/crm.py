@@ -149,6 +149,15 @@ class Lead(StModel):
     captureSource: str | None = None
 
 
+class ExportLead(Lead):
+    """A row of the leads export feed (``crm export/leads``): a lead as GET leads has it, and ``active``."""
+
+    callId: int | None = None
+    manualCallId: int | None = None
+    leadUrl: str | None = None
+    active: bool = True
+
+
 class CreateLeadRequest(StRequest):
     campaignId: int
     summary: str

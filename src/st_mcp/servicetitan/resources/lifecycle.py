@@ -1,5 +1,5 @@
 """After-the-booking modules: equipment systems, telecom calls (v3), technician
-ratings (customer-interactions), and the export feeds the job-events watcher follows."""
+ratings (customer-interactions), and the export feeds the job-events watcher and the leads poller follow."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import TypeVar
 from pydantic import BaseModel
 
 from st_mcp.servicetitan.models.common import Page
+from st_mcp.servicetitan.models.crm import ExportLead
 from st_mcp.servicetitan.models.lifecycle import (
     Call,
     ExportAppointment,
@@ -69,3 +70,6 @@ class ExportFeeds(ResourceGroup):
 
     async def appointment_assignments(self, token: str | None) -> ExportPage[ExportAssignment]:
         return await self._export("dispatch", "export/appointment-assignments", ExportAssignment, token)
+
+    async def leads(self, token: str | None) -> ExportPage[ExportLead]:
+        return await self._export("crm", "export/leads", ExportLead, token)

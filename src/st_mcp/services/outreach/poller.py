@@ -38,9 +38,8 @@ from st_mcp.store.watermarks import Watermarks
 
 POLLER = Principal("leads-poller", SYSTEM_ROLE)
 FEED = "crm/export/leads"  # its place in export_tokens
-WATERMARK = (
-    "servicetitan-leads"  # where the poller of ``crm leads?createdOnOrAfter`` got to (before the feed)
-)
+# Where the poller of ``crm leads?createdOnOrAfter`` got to, before the feed: an upgrade starts there.
+WATERMARK = "servicetitan-leads"
 DEALT_LIMIT = 10_000  # rows remembered per process (past it, forgotten: at worst looked at once more)
 LEASE_WAIT_SECONDS = 0.5  # how long a pass tries for the lease before leaving it to its holder
 

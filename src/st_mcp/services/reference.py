@@ -35,29 +35,36 @@ log = logging.getLogger(__name__)
 class KeptList(Generic[T]):
     """One reference list: single-flight loads, stale-while-refreshing, ``cache_clear`` for tests."""
 
-    def __init__(self, load: Callable[[], Awaitable[T]], ttl_seconds: float) -> None:
+    def __init__(
+        self,
+        load: Callable[[], Awaitable[T]],
+        ttl_seconds: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,  # tests move it instead of sleeping
+    ) -> None:
         self._load = load
         self._ttl = ttl_seconds
+        self._clock = clock
         self._value: T | None = None
         self._loaded_at = -math.inf
         self._lock = anyio.Lock()
         self._refreshing: asyncio.Task[None] | None = None
 
     async def __call__(self) -> T:
-        age = time.monotonic() - self._loaded_at
+        age = self._clock() - self._loaded_at
         if age < self._ttl:
             return self._value  # type: ignore[return-value]  # loaded: age is finite
         if age < self._ttl * STALE_FACTOR:
             self.refresh_in_background()
             return self._value  # type: ignore[return-value]
         async with self._lock:
-            if time.monotonic() - self._loaded_at < self._ttl:
+            if self._clock() - self._loaded_at < self._ttl:
                 return self._value  # type: ignore[return-value]  # another caller just loaded it
             return await self._reload()
 
     async def _reload(self) -> T:
         value = await self._load()
-        self._value, self._loaded_at = value, time.monotonic()
+        self._value, self._loaded_at = value, self._clock()
         return value
 
     def refresh_in_background(self) -> None:
@@ -72,7 +79,7 @@ class KeptList(Generic[T]):
     async def _refresh(self) -> None:
         try:
             async with self._lock:
-                if time.monotonic() - self._loaded_at >= self._ttl:
+                if self._clock() - self._loaded_at >= self._ttl:
                     await self._reload()
         except Exception as exc:  # the old list keeps answering; a later caller tries again
             log.warning("reference data refresh failed: %s", type(exc).__name__)

@@ -34,6 +34,8 @@ TENANTS = {  # name → (SMS number, Twilio token, lead secret)
     "acme": ("+13035550170", "acme-twilio-token-0123456789", "acme-lead-secret-0123456789"),
     "bolt": ("+13035550171", "bolt-twilio-token-0123456789", "bolt-lead-secret-0123456789"),
 }
+# Texts go out in the leads' daytime whatever the hour the suite runs (the gate's quiet hours follow it).
+MORNING = "2026-05-05T10:30:00-06:00"
 LEAD = {"name": "Ana Ruiz", "phone": "(303) 555-0177", "zip": "80210", "source": "Angi"}
 
 
@@ -42,7 +44,8 @@ def config(tmp_path: Path) -> Path:
     for n, (name, (number, token, secret)) in enumerate(TENANTS.items()):
         lines.append(
             f"[tenants.{name}]\n"
-            f'servicetitan = {{ environment = "sandbox", tenant_id = {3201 + n} }}\n'
+            f'servicetitan = {{ environment = "sandbox", tenant_id = {3201 + n}, '
+            f'sandbox_clock = "{MORNING}" }}\n'
             f'messaging = {{ gateway = "twilio", twilio_account_sid = "AC{"0" * 32}", '
             f'twilio_auth_token = "{token}", twilio_from_number = "{number}", '
             f'public_base_url = "{PUBLIC}", lead_webhook_secret = "{secret}" }}'
